@@ -1,0 +1,1 @@
+//! SSTable files.
