@@ -777,3 +777,17 @@ fn invalid_configuration_is_rejected_at_open() {
         Err(CommitLogError::InvalidConfig { .. })
     ));
 }
+
+#[test]
+fn a_segment_full_to_less_than_a_record_header_replays_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    // 24-byte segment header + two records of 12 + 2000 and 12 + 2043 bytes leaves 5 bytes.
+    let payloads = vec![vec![1u8; 2000], vec![2u8; 2043], vec![3u8; 10]];
+    let positions = write_log(dir.path(), &payloads);
+    assert_eq!(positions[1].offset, SEGMENT_SIZE_BYTES - 5);
+    assert_ne!(positions[2].segment_id, positions[1].segment_id);
+    let (_log, replay, replayed) = open_and_replay(config(dir.path(), QUIET_PERIODIC));
+    assert_replayed(&replayed, &payloads, &positions);
+    assert!(replay.truncated_tail().is_none());
+    assert!(replay.corruptions().is_empty());
+}

@@ -311,6 +311,11 @@ impl SegmentReader {
             return Ok(Step::End);
         }
         if read < header.len() {
+            // Fewer zero bytes than a header at the end of the file: the padding of a full
+            // segment. Anything else is a header cut short.
+            if header[..read].iter().all(|&b| b == 0) {
+                return Ok(Step::End);
+            }
             return Ok(self.damage(DamageKind::TruncatedRecordHeader));
         }
         let (payload_len_bytes, payload_crc) = match decode_record_header(&header) {

@@ -145,6 +145,15 @@ struct SealedSegment {
     needs_sync: bool,
 }
 
+/// A segment file to fsync in a sync round.
+struct SyncTarget {
+    segment_id: u64,
+    path: PathBuf,
+    file: Arc<File>,
+    /// End of the segment's data when the round started.
+    covered_end: u64,
+}
+
 #[derive(Debug, Default)]
 struct AllocState {
     attempts_started: u64,
@@ -751,29 +760,39 @@ impl Shared {
         if state.synced >= upto {
             return;
         }
-        let mut files: Vec<(u64, PathBuf, Arc<File>)> = state
+        // Each file with the end of the data its fsync covers: a segment sealed after this
+        // point may receive more records than the fsync below covers.
+        let mut files: Vec<SyncTarget> = state
             .sealed
             .iter()
             .filter(|s| s.needs_sync)
-            .filter_map(|s| Some((s.segment_id, s.path.clone(), Arc::clone(s.file.as_ref()?))))
+            .filter_map(|s| {
+                Some(SyncTarget {
+                    segment_id: s.segment_id,
+                    path: s.path.clone(),
+                    file: Arc::clone(s.file.as_ref()?),
+                    covered_end: s.end?,
+                })
+            })
             .collect();
         if state.active.end > SEGMENT_HEADER_LEN_BYTES {
-            files.push((
-                state.active.segment_id,
-                state.active.path.clone(),
-                Arc::clone(&state.active.file),
-            ));
+            files.push(SyncTarget {
+                segment_id: state.active.segment_id,
+                path: state.active.path.clone(),
+                file: Arc::clone(&state.active.file),
+                covered_end: state.active.end,
+            });
         }
         let faults = &self.faults;
         let (done, result) = MutexGuard::unlocked(st, || {
             let mut done = 0u64;
-            for (_, path, file) in &files {
+            for target in &files {
                 done += 1;
                 if let Err(e) = faults
                     .check(InjectedFault::Sync)
-                    .and_then(|()| file.sync_data())
+                    .and_then(|()| target.file.sync_data())
                 {
-                    return (done, Err((path.clone(), e)));
+                    return (done, Err((target.path.clone(), e)));
                 }
             }
             (done, Ok(()))
@@ -782,7 +801,11 @@ impl Shared {
         match result {
             Ok(()) => {
                 for sealed in st.sealed.iter_mut() {
-                    if files.iter().any(|(id, _, _)| *id == sealed.segment_id) {
+                    let covered = files.iter().any(|t| {
+                        t.segment_id == sealed.segment_id
+                            && sealed.end.is_some_and(|end| end <= t.covered_end)
+                    });
+                    if covered {
                         sealed.needs_sync = false;
                     }
                 }
