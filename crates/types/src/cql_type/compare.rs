@@ -20,7 +20,9 @@
 //! The empty value sorts before every non-empty value. Malformed values (a size impossible
 //! for the type, a collection whose structure does not parse, ...) cannot be compared the
 //! way Cassandra would (Cassandra throws); they sort after every well-formed value of the
-//! type, among themselves by unsigned bytes. Because whether a value is well-formed is
+//! type, among themselves by unsigned bytes. Decimals whose unscaled part is longer than
+//! `MAX_DECIMAL_COMPARE_UNSCALED_BYTES` (4 KiB) are placed the same way, to bound the work
+//! of one comparison. Because whether a value is well-formed is
 //! decided for each value on its own, the result is a total order on all byte strings.
 
 use std::cmp::Ordering;

@@ -172,55 +172,63 @@ fn validate_collection(
 }
 
 fn validate_tuple(types: &[CqlType], value: &[u8]) -> Result<(), TypeError> {
-    let mut rest = value;
-    for (index, ty) in types.iter().enumerate() {
-        if rest.is_empty() {
-            return Ok(());
-        }
-        let len = read_i32(&mut rest).ok_or(TypeError::TupleFieldSizeTruncated { index })?;
-        let Ok(len) = usize::try_from(len) else {
-            continue; // null field
-        };
-        let field = rest
-            .get(..len)
-            .ok_or(TypeError::TupleFieldTruncated { index })?;
-        rest = rest.get(len..).unwrap_or_default();
-        validate(ty, field)?;
-    }
-    if !rest.is_empty() {
-        return Err(TypeError::TupleTrailingBytes);
-    }
-    Ok(())
+    validate_fields(
+        types.iter().map(|t| (None, t)),
+        value,
+        TypeError::TupleTrailingBytes,
+    )
 }
 
 fn validate_udt(udt: &UdtType, value: &[u8]) -> Result<(), TypeError> {
+    validate_fields(
+        udt.fields.iter().map(|(name, t)| (Some(name.as_str()), t)),
+        value,
+        TypeError::UdtTrailingBytes,
+    )
+}
+
+/// Tuples and UDTs share one layout: up to one `i32`-length-prefixed field per declared
+/// field, a negative length being null. Errors name the field when it has a name (UDTs).
+fn validate_fields<'t>(
+    fields: impl Iterator<Item = (Option<&'t str>, &'t CqlType)>,
+    value: &[u8],
+    trailing: TypeError,
+) -> Result<(), TypeError> {
     let mut rest = value;
-    for (index, (name, ty)) in udt.fields.iter().enumerate() {
+    for (index, (name, ty)) in fields.enumerate() {
+        // Fewer fields than declared is fine: the missing ones are null.
         if rest.is_empty() {
             return Ok(());
         }
-        let len = read_i32(&mut rest).ok_or_else(|| TypeError::UdtFieldSizeTruncated {
-            index,
-            field: name.clone(),
+        let len = read_i32(&mut rest).ok_or_else(|| match name {
+            Some(field) => TypeError::UdtFieldSizeTruncated {
+                index,
+                field: field.to_string(),
+            },
+            None => TypeError::TupleFieldSizeTruncated { index },
         })?;
         let Ok(len) = usize::try_from(len) else {
             continue; // null field
         };
-        let field = rest
-            .get(..len)
-            .ok_or_else(|| TypeError::UdtFieldTruncated {
+        let field = rest.get(..len).ok_or_else(|| match name {
+            Some(field) => TypeError::UdtFieldTruncated {
                 index,
-                field: name.clone(),
-            })?;
+                field: field.to_string(),
+            },
+            None => TypeError::TupleFieldTruncated { index },
+        })?;
         rest = rest.get(len..).unwrap_or_default();
-        validate(ty, field).map_err(|e| TypeError::UdtFieldInvalid {
-            index,
-            field: name.clone(),
-            source: Box::new(e),
+        validate(ty, field).map_err(|e| match name {
+            Some(field) => TypeError::UdtFieldInvalid {
+                index,
+                field: field.to_string(),
+                source: Box::new(e),
+            },
+            None => e,
         })?;
     }
     if !rest.is_empty() {
-        return Err(TypeError::UdtTrailingBytes);
+        return Err(trailing);
     }
     Ok(())
 }
