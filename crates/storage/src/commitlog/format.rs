@@ -211,9 +211,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn crc_of_zero_length_is_not_zero() {
-        // The end-of-data marker relies on this.
-        assert_ne!(crc32c::crc32c(&[0, 0, 0, 0]), 0);
+    fn crc_values_match_the_format_document() {
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+        // The end-of-data marker relies on this being non-zero.
+        assert_eq!(crc32c::crc32c(&[0, 0, 0, 0]), 0x4867_4BC7);
+    }
+
+    #[test]
+    fn segment_header_bytes_match_the_format_document() {
+        let header = encode_segment_header(0x0102_0304_0506_0708);
+        assert_eq!(&header[0..8], b"MRDNCLOG");
+        assert_eq!(header[8..12], [1, 0, 0, 0]);
+        assert_eq!(header[12..20], [8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(header[20..24], crc32c::crc32c(&header[0..20]).to_le_bytes());
+        let record = encode_record_header(b"abc");
+        assert_eq!(record[0..4], [3, 0, 0, 0]);
+        assert_eq!(record[4..8], crc32c::crc32c(&[3, 0, 0, 0]).to_le_bytes());
+        assert_eq!(record[8..12], crc32c::crc32c(b"abc").to_le_bytes());
     }
 
     #[test]
