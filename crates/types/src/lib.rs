@@ -7,4 +7,5 @@
 //! decoder here treats its input as untrusted and returns errors instead of panicking.
 
 pub mod cql_type;
+pub mod model;
 pub mod token;

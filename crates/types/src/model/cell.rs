@@ -1,0 +1,208 @@
+//! Cells: one value of one column (or one element of a non-frozen collection).
+
+use bytes::Bytes;
+
+use super::NO_DELETION_TIME_SECS;
+
+/// What a cell is: a live value, a value with a TTL, or a tombstone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CellState {
+    /// A value with no expiry.
+    Live,
+    /// A value that expires at `local_expiration_time_secs`.
+    Expiring {
+        /// The TTL it was written with.
+        ttl_secs: u32,
+        /// When it stops being live.
+        local_expiration_time_secs: i64,
+    },
+    /// A deleted cell.
+    Tombstone {
+        /// When the deletion was made (gc_grace counts from here).
+        local_deletion_time_secs: i64,
+    },
+}
+
+/// A cell: timestamped value or tombstone.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cell {
+    /// Write timestamp.
+    pub timestamp_micros: i64,
+    /// Live, expiring or tombstone.
+    pub state: CellState,
+    /// The value; empty for tombstones.
+    pub value: Bytes,
+}
+
+impl Cell {
+    /// A live cell.
+    pub fn live(timestamp_micros: i64, value: Bytes) -> Self {
+        Cell {
+            timestamp_micros,
+            state: CellState::Live,
+            value,
+        }
+    }
+
+    /// An expiring cell written at `now_secs` with `ttl_secs` (> 0).
+    pub fn expiring(timestamp_micros: i64, value: Bytes, ttl_secs: u32, now_secs: i64) -> Self {
+        assert!(ttl_secs > 0, "an expiring cell needs a positive ttl");
+        Cell {
+            timestamp_micros,
+            state: CellState::Expiring {
+                ttl_secs,
+                local_expiration_time_secs: now_secs.saturating_add(i64::from(ttl_secs)),
+            },
+            value,
+        }
+    }
+
+    /// A cell tombstone.
+    pub fn tombstone(timestamp_micros: i64, local_deletion_time_secs: i64) -> Self {
+        Cell {
+            timestamp_micros,
+            state: CellState::Tombstone {
+                local_deletion_time_secs,
+            },
+            value: Bytes::new(),
+        }
+    }
+
+    /// Whether this cell is a tombstone (expired cells are not, until purged: see
+    /// [`Cell::is_live`]).
+    pub fn is_tombstone(&self) -> bool {
+        matches!(self.state, CellState::Tombstone { .. })
+    }
+
+    /// The local deletion time as Cassandra defines it: the deletion time of a tombstone, the
+    /// expiry of an expiring cell, `NO_DELETION_TIME_SECS` for a live cell.
+    pub fn local_deletion_time_secs(&self) -> i64 {
+        match self.state {
+            CellState::Live => NO_DELETION_TIME_SECS,
+            CellState::Expiring {
+                local_expiration_time_secs,
+                ..
+            } => local_expiration_time_secs,
+            CellState::Tombstone {
+                local_deletion_time_secs,
+            } => local_deletion_time_secs,
+        }
+    }
+
+    /// TTL of the cell, 0 when none.
+    pub fn ttl_secs(&self) -> u32 {
+        match self.state {
+            CellState::Expiring { ttl_secs, .. } => ttl_secs,
+            _ => 0,
+        }
+    }
+
+    /// Whether the cell holds a value at `now_secs`.
+    pub fn is_live(&self, now_secs: i64) -> bool {
+        match self.state {
+            CellState::Live => true,
+            CellState::Expiring {
+                local_expiration_time_secs,
+                ..
+            } => now_secs < local_expiration_time_secs,
+            CellState::Tombstone { .. } => false,
+        }
+    }
+
+    /// The tombstone an expired cell becomes: its deletion time is the write time (expiry
+    /// minus TTL), so gc_grace counts from when it was written, as in Cassandra.
+    pub fn expired_to_tombstone(&self, now_secs: i64) -> Option<Cell> {
+        match self.state {
+            CellState::Expiring {
+                ttl_secs,
+                local_expiration_time_secs,
+            } if now_secs >= local_expiration_time_secs => Some(Cell::tombstone(
+                self.timestamp_micros,
+                local_expiration_time_secs.saturating_sub(i64::from(ttl_secs)),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Cassandra's reconciliation: the higher timestamp wins; on equal timestamps a tombstone
+    /// beats a live cell, then the later local deletion time wins, then the greater value
+    /// (unsigned bytes). The TTL breaks the last tie, which makes this a total order and so
+    /// the merge commutative, associative and idempotent.
+    pub fn supersedes(&self, other: &Cell) -> bool {
+        let a = (
+            self.timestamp_micros,
+            self.is_tombstone(),
+            self.local_deletion_time_secs(),
+        );
+        let b = (
+            other.timestamp_micros,
+            other.is_tombstone(),
+            other.local_deletion_time_secs(),
+        );
+        match a.cmp(&b) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => {
+                (self.value.as_ref(), self.ttl_secs()) > (other.value.as_ref(), other.ttl_secs())
+            }
+        }
+    }
+
+    /// The winner of two cells.
+    pub fn reconcile(self, other: Cell) -> Cell {
+        if other.supersedes(&self) {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// Approximate heap footprint, for memory accounting.
+    pub fn size_bytes(&self) -> usize {
+        32 + self.value.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn higher_timestamp_wins() {
+        let a = Cell::live(1, Bytes::from_static(b"z"));
+        let b = Cell::live(2, Bytes::from_static(b"a"));
+        assert_eq!(a.clone().reconcile(b.clone()), b);
+        assert_eq!(b.clone().reconcile(a), b);
+    }
+
+    #[test]
+    fn tombstone_beats_live_on_tie() {
+        let live = Cell::live(5, Bytes::from_static(b"v"));
+        let dead = Cell::tombstone(5, 100);
+        assert_eq!(live.clone().reconcile(dead.clone()), dead);
+        assert_eq!(dead.clone().reconcile(live), dead);
+    }
+
+    #[test]
+    fn later_deletion_time_then_greater_value_wins() {
+        let a = Cell::tombstone(5, 100);
+        let b = Cell::tombstone(5, 200);
+        assert_eq!(a.reconcile(b.clone()), b);
+        let x = Cell::live(5, Bytes::from_static(b"\x01"));
+        let y = Cell::live(5, Bytes::from_static(b"\xff"));
+        assert_eq!(x.reconcile(y.clone()), y);
+        // A non-expiring cell has the latest deletion time of all.
+        let e = Cell::expiring(5, Bytes::from_static(b"\xff"), 10, 0);
+        let l = Cell::live(5, Bytes::from_static(b"\x00"));
+        assert_eq!(e.reconcile(l.clone()), l);
+    }
+
+    #[test]
+    fn expired_cell_becomes_tombstone_at_write_time() {
+        let e = Cell::expiring(7, Bytes::from_static(b"v"), 10, 1000);
+        assert!(e.is_live(1009));
+        assert!(!e.is_live(1010));
+        assert_eq!(e.expired_to_tombstone(1009), None);
+        assert_eq!(e.expired_to_tombstone(1010), Some(Cell::tombstone(7, 1000)));
+    }
+}

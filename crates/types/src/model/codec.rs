@@ -1,0 +1,552 @@
+//! The binary encoding of partitions and mutations, shared by the commit log, SSTables,
+//! internode messages and hints. Described byte by byte in `docs/mutation-format.md`.
+//!
+//! Decoding treats its input as untrusted: every length and count is checked against the
+//! bytes that remain before anything is allocated, and malformed input is an error, never a
+//! panic.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::cell::{Cell, CellState};
+use super::clustering::{
+    Clustering, ClusteringComparator, Cut, RangeTombstone, RangeTombstoneList, Slice,
+};
+use super::deletion::{DeletionTime, LivenessInfo};
+use super::partition::{Mutation, Partition, PartitionUpdate, TableId};
+use super::row::{ColumnData, ColumnId, ComplexColumn, Row};
+use crate::token::PartitionKey;
+
+/// Version byte that starts every encoded mutation.
+pub const MUTATION_FORMAT_VERSION: u8 = 1;
+
+/// Why bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The input ended inside `what`.
+    #[error("truncated input while reading {what}")]
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// A value is not valid.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// What was being read.
+        what: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A format version this build does not know.
+    #[error("unsupported mutation format version {version}")]
+    UnsupportedVersion {
+        /// The version found.
+        version: u8,
+    },
+}
+
+fn invalid(what: &'static str, reason: impl Into<String>) -> CodecError {
+    CodecError::Invalid {
+        what,
+        reason: reason.into(),
+    }
+}
+
+// ---- primitives -----------------------------------------------------------------------------
+
+fn put_uvarint(buf: &mut BytesMut, mut v: u64) {
+    while v >= 0x80 {
+        buf.put_u8((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.put_u8(v as u8);
+}
+
+fn put_ivarint(buf: &mut BytesMut, v: i64) {
+    put_uvarint(buf, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+fn put_bytes(buf: &mut BytesMut, b: &[u8]) {
+    put_uvarint(buf, b.len() as u64);
+    buf.put_slice(b);
+}
+
+/// A cursor over untrusted bytes. Slices it hands out share the input `Bytes`.
+struct Reader {
+    buf: Bytes,
+    pos: usize,
+}
+
+impl Reader {
+    fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    fn u8(&mut self, what: &'static str) -> Result<u8, CodecError> {
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or(CodecError::Truncated { what })?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn uvarint(&mut self, what: &'static str) -> Result<u64, CodecError> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8(what)?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                if shift == 63 && b > 1 {
+                    return Err(invalid(what, "varint overflows 64 bits"));
+                }
+                return Ok(v);
+            }
+        }
+        Err(invalid(what, "varint longer than 10 bytes"))
+    }
+
+    fn ivarint(&mut self, what: &'static str) -> Result<i64, CodecError> {
+        let u = self.uvarint(what)?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    fn u32_varint(&mut self, what: &'static str) -> Result<u32, CodecError> {
+        u32::try_from(self.uvarint(what)?).map_err(|_| invalid(what, "does not fit 32 bits"))
+    }
+
+    /// A count of items that each take at least one byte: bounded by the remaining input.
+    fn count(&mut self, what: &'static str) -> Result<usize, CodecError> {
+        let n = self.uvarint(what)?;
+        if n > self.remaining() as u64 {
+            return Err(invalid(
+                what,
+                format!("count {n} exceeds the remaining input"),
+            ));
+        }
+        Ok(n as usize)
+    }
+
+    fn bytes(&mut self, what: &'static str) -> Result<Bytes, CodecError> {
+        let len = self.uvarint(what)?;
+        if len > self.remaining() as u64 {
+            return Err(CodecError::Truncated { what });
+        }
+        let end = self.pos + len as usize;
+        let out = self.buf.slice(self.pos..end);
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn fixed<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], CodecError> {
+        let end = self
+            .pos
+            .checked_add(N)
+            .ok_or(CodecError::Truncated { what })?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(CodecError::Truncated { what })?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(s);
+        self.pos = end;
+        Ok(out)
+    }
+}
+
+// ---- data model -----------------------------------------------------------------------------
+
+fn put_deletion(buf: &mut BytesMut, d: &DeletionTime) {
+    put_ivarint(buf, d.marked_for_delete_at_micros);
+    put_ivarint(buf, d.local_deletion_time_secs);
+}
+
+fn get_deletion(r: &mut Reader) -> Result<DeletionTime, CodecError> {
+    Ok(DeletionTime::new(
+        r.ivarint("deletion timestamp")?,
+        r.ivarint("local deletion time")?,
+    ))
+}
+
+fn put_clustering_inner(buf: &mut BytesMut, c: &Clustering) {
+    put_uvarint(buf, c.len() as u64);
+    for component in &c.0 {
+        put_bytes(buf, component);
+    }
+}
+
+fn get_clustering(r: &mut Reader) -> Result<Clustering, CodecError> {
+    let n = r.count("clustering size")?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(r.bytes("clustering component")?);
+    }
+    Ok(Clustering(v))
+}
+
+const CELL_LIVE: u8 = 0;
+const CELL_EXPIRING: u8 = 1;
+const CELL_TOMBSTONE: u8 = 2;
+
+fn put_cell(buf: &mut BytesMut, c: &Cell) {
+    match c.state {
+        CellState::Live => {
+            buf.put_u8(CELL_LIVE);
+            put_ivarint(buf, c.timestamp_micros);
+            put_bytes(buf, &c.value);
+        }
+        CellState::Expiring {
+            ttl_secs,
+            local_expiration_time_secs,
+        } => {
+            buf.put_u8(CELL_EXPIRING);
+            put_ivarint(buf, c.timestamp_micros);
+            put_uvarint(buf, u64::from(ttl_secs));
+            put_ivarint(buf, local_expiration_time_secs);
+            put_bytes(buf, &c.value);
+        }
+        CellState::Tombstone {
+            local_deletion_time_secs,
+        } => {
+            buf.put_u8(CELL_TOMBSTONE);
+            put_ivarint(buf, c.timestamp_micros);
+            put_ivarint(buf, local_deletion_time_secs);
+        }
+    }
+}
+
+fn get_cell(r: &mut Reader) -> Result<Cell, CodecError> {
+    let kind = r.u8("cell kind")?;
+    let timestamp_micros = r.ivarint("cell timestamp")?;
+    match kind {
+        CELL_LIVE => Ok(Cell {
+            timestamp_micros,
+            state: CellState::Live,
+            value: r.bytes("cell value")?,
+        }),
+        CELL_EXPIRING => {
+            let ttl_secs = r.u32_varint("cell ttl")?;
+            if ttl_secs == 0 {
+                return Err(invalid("cell ttl", "expiring cell with ttl 0"));
+            }
+            let local_expiration_time_secs = r.ivarint("cell expiration")?;
+            Ok(Cell {
+                timestamp_micros,
+                state: CellState::Expiring {
+                    ttl_secs,
+                    local_expiration_time_secs,
+                },
+                value: r.bytes("cell value")?,
+            })
+        }
+        CELL_TOMBSTONE => Ok(Cell {
+            timestamp_micros,
+            state: CellState::Tombstone {
+                local_deletion_time_secs: r.ivarint("cell deletion time")?,
+            },
+            value: Bytes::new(),
+        }),
+        other => Err(invalid("cell kind", format!("unknown kind {other}"))),
+    }
+}
+
+const ROW_HAS_LIVENESS: u8 = 1;
+const ROW_HAS_DELETION: u8 = 2;
+const COLUMN_SIMPLE: u8 = 0;
+const COLUMN_COMPLEX: u8 = 1;
+
+fn put_row(buf: &mut BytesMut, row: &Row) {
+    put_clustering_inner(buf, &row.clustering);
+    let mut flags = 0;
+    if row.liveness.is_some() {
+        flags |= ROW_HAS_LIVENESS;
+    }
+    if !row.deletion.is_live() {
+        flags |= ROW_HAS_DELETION;
+    }
+    buf.put_u8(flags);
+    if let Some(l) = &row.liveness {
+        put_ivarint(buf, l.timestamp_micros);
+        put_uvarint(buf, u64::from(l.ttl_secs));
+        if l.ttl_secs > 0 {
+            put_ivarint(buf, l.local_expiration_time_secs);
+        }
+    }
+    if !row.deletion.is_live() {
+        put_deletion(buf, &row.deletion);
+    }
+    put_uvarint(buf, row.columns.len() as u64);
+    for (id, data) in &row.columns {
+        put_uvarint(buf, u64::from(id.0));
+        match data {
+            ColumnData::Simple(c) => {
+                buf.put_u8(COLUMN_SIMPLE);
+                put_cell(buf, c);
+            }
+            ColumnData::Complex(cc) => {
+                buf.put_u8(COLUMN_COMPLEX);
+                put_deletion(buf, &cc.deletion);
+                put_uvarint(buf, cc.cells.len() as u64);
+                for (path, c) in &cc.cells {
+                    put_bytes(buf, path);
+                    put_cell(buf, c);
+                }
+            }
+        }
+    }
+}
+
+fn get_row(r: &mut Reader) -> Result<Row, CodecError> {
+    let clustering = get_clustering(r)?;
+    let flags = r.u8("row flags")?;
+    if flags & !(ROW_HAS_LIVENESS | ROW_HAS_DELETION) != 0 {
+        return Err(invalid("row flags", format!("unknown flags {flags:#x}")));
+    }
+    let liveness = if flags & ROW_HAS_LIVENESS != 0 {
+        let timestamp_micros = r.ivarint("liveness timestamp")?;
+        let ttl_secs = r.u32_varint("liveness ttl")?;
+        let local_expiration_time_secs = if ttl_secs > 0 {
+            r.ivarint("liveness expiration")?
+        } else {
+            super::NO_DELETION_TIME_SECS
+        };
+        Some(LivenessInfo {
+            timestamp_micros,
+            ttl_secs,
+            local_expiration_time_secs,
+        })
+    } else {
+        None
+    };
+    let deletion = if flags & ROW_HAS_DELETION != 0 {
+        get_deletion(r)?
+    } else {
+        DeletionTime::LIVE
+    };
+    let n = r.count("column count")?;
+    let mut columns: Vec<(ColumnId, ColumnData)> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = ColumnId(r.u32_varint("column id")?);
+        if columns.last().is_some_and(|(last, _)| *last >= id) {
+            return Err(invalid("column id", "columns not in increasing id order"));
+        }
+        let data = match r.u8("column kind")? {
+            COLUMN_SIMPLE => ColumnData::Simple(get_cell(r)?),
+            COLUMN_COMPLEX => {
+                let deletion = get_deletion(r)?;
+                let m = r.count("collection size")?;
+                let mut cells: Vec<(Bytes, Cell)> = Vec::with_capacity(m);
+                for _ in 0..m {
+                    let path = r.bytes("cell path")?;
+                    if cells.last().is_some_and(|(last, _)| *last >= path) {
+                        return Err(invalid("cell path", "paths not in increasing order"));
+                    }
+                    cells.push((path, get_cell(r)?));
+                }
+                ColumnData::Complex(ComplexColumn { deletion, cells })
+            }
+            other => return Err(invalid("column kind", format!("unknown kind {other}"))),
+        };
+        columns.push((id, data));
+    }
+    Ok(Row {
+        clustering,
+        liveness,
+        deletion,
+        columns,
+    })
+}
+
+const PARTITION_HAS_DELETION: u8 = 1;
+const PARTITION_HAS_STATIC: u8 = 2;
+
+/// Encodes a canonical partition, appending to `buf`.
+pub fn encode_partition(buf: &mut BytesMut, p: &Partition) {
+    let mut flags = 0;
+    if !p.deletion.is_live() {
+        flags |= PARTITION_HAS_DELETION;
+    }
+    if p.static_row.is_some() {
+        flags |= PARTITION_HAS_STATIC;
+    }
+    buf.put_u8(flags);
+    if !p.deletion.is_live() {
+        put_deletion(buf, &p.deletion);
+    }
+    put_uvarint(buf, p.range_tombstones.len() as u64);
+    for rt in p.range_tombstones.iter() {
+        put_clustering_inner(buf, &rt.slice.start.prefix);
+        put_clustering_inner(buf, &rt.slice.end.prefix);
+        buf.put_u8(u8::from(rt.slice.start.after) | (u8::from(rt.slice.end.after) << 1));
+        put_deletion(buf, &rt.deletion);
+    }
+    if let Some(s) = &p.static_row {
+        put_row(buf, s);
+    }
+    put_uvarint(buf, p.rows.len() as u64);
+    for row in &p.rows {
+        put_row(buf, row);
+    }
+}
+
+fn get_partition(r: &mut Reader, cmp: &ClusteringComparator) -> Result<Partition, CodecError> {
+    let flags = r.u8("partition flags")?;
+    if flags & !(PARTITION_HAS_DELETION | PARTITION_HAS_STATIC) != 0 {
+        return Err(invalid(
+            "partition flags",
+            format!("unknown flags {flags:#x}"),
+        ));
+    }
+    let deletion = if flags & PARTITION_HAS_DELETION != 0 {
+        get_deletion(r)?
+    } else {
+        DeletionTime::LIVE
+    };
+    let n = r.count("range tombstone count")?;
+    let mut range_tombstones = RangeTombstoneList::new();
+    for _ in 0..n {
+        let start = get_clustering(r)?;
+        let end = get_clustering(r)?;
+        let afters = r.u8("range tombstone bound kinds")?;
+        if afters > 3 {
+            return Err(invalid(
+                "range tombstone bound kinds",
+                format!("{afters:#x}"),
+            ));
+        }
+        let slice = Slice {
+            start: Cut {
+                prefix: start,
+                after: afters & 1 != 0,
+            },
+            end: Cut {
+                prefix: end,
+                after: afters & 2 != 0,
+            },
+        };
+        let rt = RangeTombstone {
+            slice,
+            deletion: get_deletion(r)?,
+        };
+        range_tombstones
+            .push_canonical(cmp, rt)
+            .map_err(|reason| invalid("range tombstone", reason))?;
+    }
+    let static_row = if flags & PARTITION_HAS_STATIC != 0 {
+        Some(get_row(r)?)
+    } else {
+        None
+    };
+    let m = r.count("row count")?;
+    let mut rows: Vec<Row> = Vec::with_capacity(m);
+    for _ in 0..m {
+        let row = get_row(r)?;
+        if let Some(last) = rows.last() {
+            if cmp.compare(&last.clustering, &row.clustering).is_ge() {
+                return Err(invalid("row", "rows not in increasing clustering order"));
+            }
+        }
+        rows.push(row);
+    }
+    Ok(Partition {
+        deletion,
+        range_tombstones,
+        static_row,
+        rows,
+    })
+}
+
+/// Decodes a partition encoded by [`encode_partition`], checking that rows and range
+/// tombstones are in order for `cmp`. The whole input must be consumed.
+pub fn decode_partition(bytes: Bytes, cmp: &ClusteringComparator) -> Result<Partition, CodecError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let p = get_partition(&mut r, cmp)?;
+    if r.remaining() != 0 {
+        return Err(invalid(
+            "partition",
+            format!("{} trailing bytes", r.remaining()),
+        ));
+    }
+    Ok(p)
+}
+
+/// Encodes a clustering on its own (SSTable statistics keep the min and max clustering).
+pub fn encode_clustering(c: &Clustering) -> Bytes {
+    let mut buf = BytesMut::new();
+    put_clustering_inner(&mut buf, c);
+    buf.freeze()
+}
+
+/// Decodes a clustering encoded by [`encode_clustering`].
+pub fn decode_clustering(bytes: Bytes) -> Result<Clustering, CodecError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let c = get_clustering(&mut r)?;
+    if r.remaining() != 0 {
+        return Err(invalid("clustering", "trailing bytes"));
+    }
+    Ok(c)
+}
+
+/// Encodes a mutation: version byte, then each update's table id, key and partition.
+pub fn encode_mutation(buf: &mut BytesMut, m: &Mutation) {
+    buf.put_u8(MUTATION_FORMAT_VERSION);
+    put_uvarint(buf, m.updates.len() as u64);
+    for u in &m.updates {
+        buf.put_slice(u.table.0.as_bytes());
+        put_bytes(buf, u.key.key());
+        let mut body = BytesMut::new();
+        encode_partition(&mut body, &u.partition);
+        put_bytes(buf, &body);
+    }
+}
+
+/// A decoded mutation, and the tables it names that the decoder did not know (their updates
+/// are skipped: a table dropped since the mutation was written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedMutation {
+    /// The updates of known tables.
+    pub mutation: Mutation,
+    /// Tables for which `comparator_for` returned `None`.
+    pub unknown_tables: Vec<TableId>,
+}
+
+/// Decodes a mutation. `comparator_for` gives each table's clustering comparator; updates
+/// of tables it does not know (`None`) are skipped and reported.
+pub fn decode_mutation(
+    bytes: Bytes,
+    comparator_for: &dyn Fn(TableId) -> Option<ClusteringComparator>,
+) -> Result<DecodedMutation, CodecError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let version = r.u8("mutation version")?;
+    if version != MUTATION_FORMAT_VERSION {
+        return Err(CodecError::UnsupportedVersion { version });
+    }
+    let n = r.count("update count")?;
+    let mut updates = Vec::with_capacity(n);
+    let mut unknown_tables = Vec::new();
+    for _ in 0..n {
+        let table = TableId(uuid::Uuid::from_bytes(r.fixed::<16>("table id")?));
+        let key = PartitionKey::new(r.bytes("partition key")?);
+        let body = r.bytes("partition")?;
+        let Some(cmp) = comparator_for(table) else {
+            unknown_tables.push(table);
+            continue;
+        };
+        let partition = decode_partition(body, &cmp)?;
+        updates.push(PartitionUpdate {
+            table,
+            key,
+            partition,
+        });
+    }
+    if r.remaining() != 0 {
+        return Err(invalid(
+            "mutation",
+            format!("{} trailing bytes", r.remaining()),
+        ));
+    }
+    Ok(DecodedMutation {
+        mutation: Mutation { updates },
+        unknown_tables,
+    })
+}
