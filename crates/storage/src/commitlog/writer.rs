@@ -145,6 +145,39 @@ struct SealedSegment {
     needs_sync: bool,
 }
 
+/// What one sync round fsyncs and the position it makes durable.
+struct SyncRound {
+    targets: Vec<SyncTarget>,
+    upto: CommitLogPosition,
+}
+
+/// Second half of a sync round, under the mutex: publishes the synced position, or poisons
+/// the log if an fsync failed. A sealed segment stays marked for sync unless the round
+/// covered all of its data.
+fn finish_sync_round(
+    state: &mut State,
+    round: SyncRound,
+    result: Result<(), (PathBuf, io::Error)>,
+) {
+    match result {
+        Ok(()) => {
+            for sealed in state.sealed.iter_mut() {
+                let covered = round.targets.iter().any(|t| {
+                    t.segment_id == sealed.segment_id
+                        && sealed.end.is_some_and(|end| end <= t.covered_end)
+                });
+                if covered {
+                    sealed.needs_sync = false;
+                }
+            }
+            state.synced = state.synced.max(round.upto);
+        }
+        Err((path, e)) => {
+            state.poison("fsync", path, e);
+        }
+    }
+}
+
 /// A segment file to fsync in a sync round.
 struct SyncTarget {
     segment_id: u64,
@@ -747,22 +780,45 @@ impl Shared {
     }
 
     fn sync_round(&self, st: &mut MutexGuard<'_, State>) {
-        if st.poison.is_some() {
+        let Some(round) = self.prepare_sync_round(st) else {
             return;
+        };
+        let faults = &self.faults;
+        let (done, result) = MutexGuard::unlocked(st, || {
+            let mut done = 0u64;
+            for target in &round.targets {
+                done += 1;
+                if let Err(e) = faults
+                    .check(InjectedFault::Sync)
+                    .and_then(|()| target.file.sync_data())
+                {
+                    return (done, Err((target.path.clone(), e)));
+                }
+            }
+            (done, Ok(()))
+        });
+        st.fsyncs += done;
+        finish_sync_round(st, round, result);
+    }
+
+    /// First half of a sync round, under the mutex: writes the buffer out and lists what to
+    /// fsync. `None` if there is nothing to do or the log is (now) poisoned.
+    fn prepare_sync_round(&self, state: &mut State) -> Option<SyncRound> {
+        if state.poison.is_some() {
+            return None;
         }
-        let state = &mut **st;
         if let Err(e) = state.active.write_out(&self.faults) {
             let path = state.active.path.clone();
             state.poison("write", path, e);
-            return;
+            return None;
         }
         let upto = state.active.end_position();
         if state.synced >= upto {
-            return;
+            return None;
         }
-        // Each file with the end of the data its fsync covers: a segment sealed after this
-        // point may receive more records than the fsync below covers.
-        let mut files: Vec<SyncTarget> = state
+        // Each file with the end of the data its fsync covers: the active segment may get
+        // more records, and be sealed, while the fsync runs.
+        let mut targets: Vec<SyncTarget> = state
             .sealed
             .iter()
             .filter(|s| s.needs_sync)
@@ -776,45 +832,14 @@ impl Shared {
             })
             .collect();
         if state.active.end > SEGMENT_HEADER_LEN_BYTES {
-            files.push(SyncTarget {
+            targets.push(SyncTarget {
                 segment_id: state.active.segment_id,
                 path: state.active.path.clone(),
                 file: Arc::clone(&state.active.file),
                 covered_end: state.active.end,
             });
         }
-        let faults = &self.faults;
-        let (done, result) = MutexGuard::unlocked(st, || {
-            let mut done = 0u64;
-            for target in &files {
-                done += 1;
-                if let Err(e) = faults
-                    .check(InjectedFault::Sync)
-                    .and_then(|()| target.file.sync_data())
-                {
-                    return (done, Err((target.path.clone(), e)));
-                }
-            }
-            (done, Ok(()))
-        });
-        st.fsyncs += done;
-        match result {
-            Ok(()) => {
-                for sealed in st.sealed.iter_mut() {
-                    let covered = files.iter().any(|t| {
-                        t.segment_id == sealed.segment_id
-                            && sealed.end.is_some_and(|end| end <= t.covered_end)
-                    });
-                    if covered {
-                        sealed.needs_sync = false;
-                    }
-                }
-                st.synced = st.synced.max(upto);
-            }
-            Err((path, e)) => {
-                st.poison("fsync", path, e);
-            }
-        }
+        Some(SyncRound { targets, upto })
     }
 
     /// Background fsync every `period` (periodic mode).
@@ -892,5 +917,71 @@ impl Shared {
             }
             self.progress.notify_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quiet_config(dir: &std::path::Path) -> CommitLogConfig {
+        CommitLogConfig {
+            sync_mode: SyncMode::Periodic {
+                period: Duration::from_secs(3600),
+            },
+            ..CommitLogConfig::new(dir).with_segment_size(4096)
+        }
+    }
+
+    /// Records appended to a segment while an fsync of it runs, before it is sealed, are not
+    /// covered by that fsync: the sealed segment must stay marked for the next one.
+    #[test]
+    fn segment_sealed_during_an_fsync_stays_marked_for_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, _replay) = CommitLog::open(quiet_config(dir.path())).unwrap();
+        let shared = Arc::clone(&log.shared);
+        let first = log.append(&[1u8; 100]).unwrap();
+        let round = {
+            let mut st = shared.state.lock();
+            shared.prepare_sync_round(&mut st).unwrap()
+        };
+        assert_eq!(round.upto, first);
+        // "During the fsync": more records, filling the segment and sealing it.
+        let mut last = first;
+        while last.segment_id == first.segment_id {
+            last = log.append(&[2u8; 500]).unwrap();
+        }
+        {
+            let mut st = shared.state.lock();
+            finish_sync_round(&mut st, round, Ok(()));
+            assert_eq!(st.synced, first);
+            let sealed = st.sealed.back().unwrap();
+            assert_eq!(sealed.segment_id, first.segment_id);
+            assert!(
+                sealed.needs_sync,
+                "uncovered records would never be fsynced"
+            );
+        }
+        log.sync().unwrap();
+        let st = shared.state.lock();
+        assert!(st.sealed.iter().all(|s| !s.needs_sync));
+        assert_eq!(st.synced, last);
+    }
+
+    #[test]
+    fn sealed_segment_covered_by_a_round_is_no_longer_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, _replay) = CommitLog::open(quiet_config(dir.path())).unwrap();
+        let shared = Arc::clone(&log.shared);
+        let first = log.append(&[1u8; 100]).unwrap();
+        let mut last = first;
+        while last.segment_id == first.segment_id {
+            last = log.append(&[2u8; 500]).unwrap();
+        }
+        assert!(shared.state.lock().sealed.back().unwrap().needs_sync);
+        let fsyncs = log.stats().fsyncs;
+        assert_eq!(log.sync().unwrap(), last);
+        assert_eq!(log.stats().fsyncs, fsyncs + 2, "sealed and active segments");
+        assert!(!shared.state.lock().sealed.back().unwrap().needs_sync);
     }
 }
