@@ -124,6 +124,9 @@ pub enum DecodeError {
         /// The flags byte read.
         flags: u8,
     },
+    /// BATCH flags announce named values (0x40) but the statements cannot be read with names.
+    #[error("BATCH flags announce named values but the statements cannot be read with names")]
+    BatchNamesUnreadable,
     /// A string naming an enum value (write type, event type, change type, ...) is unknown.
     #[error("unknown {what} {value:?}")]
     UnknownName {

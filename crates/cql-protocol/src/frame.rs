@@ -460,8 +460,8 @@ impl FrameError {
     /// version byte and header layout, echoed stream id, message as [`fmt::Display`].
     pub fn encode_reply(&self, dst: &mut BytesMut) {
         let message = self.to_string();
-        // Messages are short ASCII; clamp defensively to the [string] limit.
-        let message = message.get(..wire::MAX_SHORT_LENGTH).unwrap_or(&message);
+        // Messages are short; clamp defensively to the [string] limit.
+        let message = wire::truncate_at_char_boundary(&message, wire::MAX_SHORT_LENGTH);
         let body_len = 4 + 2 + message.len();
         let (version_byte, legacy) = match self {
             FrameError::UnsupportedVersion(u) => (u.reply_version(), u.uses_legacy_header()),

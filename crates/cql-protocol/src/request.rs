@@ -490,23 +490,21 @@ pub struct Batch {
 impl Batch {
     fn decode(reader: &mut Reader, version: ProtocolVersion) -> Result<Batch, DecodeError> {
         let start = reader.clone();
-        let unnamed = Self::decode_with_names(reader, version, false);
-        match unnamed {
-            Ok((batch, flags)) if flags & query_flags::NAMES_FOR_VALUES == 0 => Ok(batch),
-            first => {
-                let mut retry = start;
-                match Self::decode_with_names(&mut retry, version, true) {
-                    Ok((batch, flags)) if flags & query_flags::NAMES_FOR_VALUES != 0 => {
-                        *reader = retry;
-                        Ok(batch)
-                    }
-                    named => match first {
-                        Err(e) => Err(e),
-                        // The flags announced names but the statements do not parse with them.
-                        Ok(_) => named.map(|(batch, _)| batch),
-                    },
-                }
+        let unnamed = match Self::decode_with_names(reader, version, false) {
+            Ok((batch, flags)) if flags & query_flags::NAMES_FOR_VALUES == 0 => return Ok(batch),
+            other => other,
+        };
+        let mut retry = start;
+        match Self::decode_with_names(&mut retry, version, true) {
+            Ok((batch, flags)) if flags & query_flags::NAMES_FOR_VALUES != 0 => {
+                *reader = retry;
+                Ok(batch)
             }
+            named => match (unnamed, named) {
+                (Err(e), _) => Err(e),
+                (Ok(_), Err(e)) => Err(e),
+                (Ok(_), Ok(_)) => Err(DecodeError::BatchNamesUnreadable),
+            },
         }
     }
 
@@ -954,6 +952,22 @@ mod tests {
             decode(Opcode::Batch, body),
             Err(DecodeError::UnknownBatchType { value: 3 })
         );
+    }
+
+    #[test]
+    fn batch_names_flag_without_readable_names() {
+        // One statement "q" with one value "ab" and flags 0x40: without names the trailer
+        // says names were present; with names "ab" is read as a name and nothing fits.
+        let mut buf = BytesMut::new();
+        buf.put_u8(0);
+        buf.put_u16(1);
+        buf.put_u8(0);
+        wire::write_long_string(&mut buf, "q").unwrap();
+        buf.put_u16(1);
+        wire::write_bytes(&mut buf, Some(b"ab")).unwrap();
+        wire::write_consistency(&mut buf, Consistency::One);
+        buf.put_u8(0x40);
+        assert!(decode(Opcode::Batch, buf.freeze()).is_err());
     }
 
     #[test]

@@ -411,12 +411,17 @@ impl ErrorBody {
         }
     }
 
-    /// Appends the body for a `version` connection.
+    /// Appends the body for a `version` connection. A message longer than a `[string]` can
+    /// hold (65535 bytes) is truncated at a character boundary so that the error can still be
+    /// reported.
     pub fn encode(&self, dst: &mut BytesMut, version: ProtocolVersion) -> Result<(), EncodeError> {
         let downgraded = self.kind.for_version(version);
         let kind = downgraded.as_ref().unwrap_or(&self.kind);
         dst.put_i32(kind.code().code());
-        wire::write_string(dst, &self.message)?;
+        wire::write_string(
+            dst,
+            wire::truncate_at_char_boundary(&self.message, wire::MAX_SHORT_LENGTH),
+        )?;
         match kind {
             ErrorKind::Unavailable {
                 consistency,
@@ -1089,6 +1094,15 @@ mod tests {
         let v3 =
             ErrorBody::decode(&mut Reader::new(encode(&function, ProtocolVersion::V3))).unwrap();
         assert_eq!(v3, ErrorBody::new(ErrorKind::Invalid, "boom"));
+    }
+
+    #[test]
+    fn long_messages_are_truncated() {
+        let body = ErrorBody::new(ErrorKind::Invalid, "é".repeat(40_000));
+        let decoded =
+            ErrorBody::decode(&mut Reader::new(encode(&body, ProtocolVersion::V4))).unwrap();
+        assert_eq!(decoded.message.len(), 65534);
+        assert!(body.message.starts_with(&decoded.message));
     }
 
     #[test]

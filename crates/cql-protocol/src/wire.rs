@@ -523,6 +523,18 @@ pub fn write_consistency(dst: &mut BytesMut, consistency: Consistency) {
     dst.put_u16(consistency.code());
 }
 
+/// The longest prefix of `s` of at most `max_bytes` bytes that ends on a character boundary.
+pub fn truncate_at_char_boundary(s: &str, max_bytes: usize) -> &str {
+    if s.len() <= max_bytes {
+        return s;
+    }
+    let mut end = max_bytes;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
 /// Last value for `key` in a `[string map]` (Cassandra reads the map into a hash map, so a
 /// repeated key keeps its last value).
 pub fn string_map_get<'a>(map: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -689,6 +701,14 @@ mod tests {
         let mut buf = BytesMut::new();
         write_bytes_map(&mut buf, &bytes_map).unwrap();
         assert_eq!(reader(&buf).read_bytes_map().unwrap(), bytes_map);
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_at_char_boundary("abc", 5), "abc");
+        assert_eq!(truncate_at_char_boundary("abc", 2), "ab");
+        assert_eq!(truncate_at_char_boundary("aé", 2), "a");
+        assert_eq!(truncate_at_char_boundary("é", 0), "");
     }
 
     #[test]
