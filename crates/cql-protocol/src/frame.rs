@@ -22,7 +22,7 @@
 //! the greatest is 4`, because every driver recognises it:
 //!
 //! * Python: downgrades when the text contains `unsupported protocol version`;
-//! * Java (3.x and 4.x), C/C++ and C#: look for `Invalid or unsupported protocol version`;
+//! * Java (4.x), C/C++ and C# drivers: look for `Invalid or unsupported protocol version`;
 //! * gocql: reads the maximum from `the lowest supported version is \d+ and the greatest is
 //!   (\d+)$` (so nothing may follow the number);
 //! * the Rust driver speaks v4 only and never negotiates.

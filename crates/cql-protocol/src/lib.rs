@@ -74,9 +74,9 @@ pub use request::{
     Query, QueryParameters, QueryValues, Request, RequestMessage, Startup,
 };
 pub use response::{
-    begin_response_frame, decode_response, EndpointFailure, ErrorBody, ErrorCode, ErrorKind,
-    FailureReasonCode, FailureReasons, Prepared, PreparedMetadata, Response, ResponseExtras,
-    ResponseMessage, ResultBody, WriteType,
+    begin_response_frame, decode_response, supported_options, EndpointFailure, ErrorBody,
+    ErrorCode, ErrorKind, FailureReasonCode, FailureReasons, Prepared, PreparedMetadata, Response,
+    ResponseExtras, ResponseMessage, ResultBody, WriteType,
 };
 pub use rows::{ColumnSpec, ResultColumns, Rows, RowsMetadata, RowsWriter};
 pub use wire::{CqlText, Value};

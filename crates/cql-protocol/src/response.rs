@@ -820,6 +820,30 @@ impl Response {
     }
 }
 
+/// The SUPPORTED body every driver can use: `CQL_VERSION` (the Python driver requires it
+/// non-empty), `COMPRESSION` (required by the Python driver, may be empty) and
+/// `PROTOCOL_VERSIONS` (informational, Cassandra's `"4/v4"` form).
+pub fn supported_options(
+    cql_version: &str,
+    compression: &[Compression],
+    versions: &[ProtocolVersion],
+) -> StringMultimap {
+    vec![
+        ("CQL_VERSION".to_owned(), vec![cql_version.to_owned()]),
+        (
+            "COMPRESSION".to_owned(),
+            compression.iter().map(|c| c.name().to_owned()).collect(),
+        ),
+        (
+            "PROTOCOL_VERSIONS".to_owned(),
+            versions
+                .iter()
+                .map(|v| v.supported_name().to_owned())
+                .collect(),
+        ),
+    ]
+}
+
 /// Frame-level additions to a response.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResponseExtras {
@@ -1094,6 +1118,25 @@ mod tests {
         let v3 =
             ErrorBody::decode(&mut Reader::new(encode(&function, ProtocolVersion::V3))).unwrap();
         assert_eq!(v3, ErrorBody::new(ErrorKind::Invalid, "boom"));
+    }
+
+    #[test]
+    fn supported_options_shape() {
+        assert_eq!(
+            supported_options("3.4.7", &[], &[ProtocolVersion::V4]),
+            vec![
+                ("CQL_VERSION".to_owned(), vec!["3.4.7".to_owned()]),
+                ("COMPRESSION".to_owned(), vec![]),
+                ("PROTOCOL_VERSIONS".to_owned(), vec!["4/v4".to_owned()]),
+            ]
+        );
+        let with = supported_options(
+            "3.4.7",
+            &Compression::ALL,
+            &[ProtocolVersion::V3, ProtocolVersion::V4],
+        );
+        assert_eq!(with[1].1, vec!["lz4".to_owned(), "snappy".to_owned()]);
+        assert_eq!(with[2].1, vec!["3/v3".to_owned(), "4/v4".to_owned()]);
     }
 
     #[test]
