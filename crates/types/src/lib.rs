@@ -9,3 +9,4 @@
 pub mod cql_type;
 pub mod model;
 pub mod token;
+pub mod value;

@@ -1,0 +1,1 @@
+//! CQL server (placeholder until the server work lands).

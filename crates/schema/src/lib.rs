@@ -1,0 +1,1 @@
+//! Schema metadata (placeholder until the schema work lands).

@@ -1,0 +1,1 @@
+//! CQL values: encoding and decoding of collection, tuple and UDT values.
