@@ -56,6 +56,8 @@ pub const MAX_PARTITION_SIZE_BYTES: u32 = 1 << 30;
 pub const MAX_CLUSTERING_STAT_SIZE_BYTES: usize = 1 << 20;
 /// Largest accepted [`SstableStats::extra`] payload.
 pub const MAX_EXTRA_STATS_SIZE_BYTES: usize = 16 << 20;
+/// Upper bound of LZ4's expansion ratio (a match byte encodes at most 255 output bytes).
+const LZ4_MAX_EXPANSION: u64 = 256;
 /// Largest number of hash functions accepted in a serialized bloom filter.
 pub(crate) const MAX_BLOOM_HASHES: u32 = 64;
 
@@ -452,6 +454,13 @@ pub(crate) fn decode_block(
             Ok(Bytes::from(raw).slice(BLOCK_HEADER_SIZE_BYTES..))
         }
         CODEC_LZ4 => {
+            // LZ4 cannot expand data more than ~255x: refuse before allocating.
+            if u64::from(uncompressed_len) > u64::from(stored_len) * LZ4_MAX_EXPANSION + 64 {
+                return Err(Corruption::new(
+                    block_offset + 8,
+                    format!("LZ4 block of {stored_len} bytes cannot expand to {uncompressed_len}"),
+                ));
+            }
             let mut out = vec![0u8; uncompressed_len as usize];
             match lz4_flex::block::decompress_into(&raw[BLOCK_HEADER_SIZE_BYTES..], &mut out) {
                 Ok(n) if n == out.len() => Ok(Bytes::from(out)),
@@ -974,6 +983,24 @@ mod tests {
         // Wrong kind and over-limit size are refused.
         assert!(decode_block(raw.clone(), 1000, BLOCK_KIND_INDEX, 1 << 20).is_err());
         assert!(decode_block(raw, 1000, BLOCK_KIND_DATA, 4).is_err());
+
+        // The most compressible input there is still passes the expansion bound.
+        let zeros = vec![0u8; 4 << 20];
+        let compressed = lz4_flex::block::compress(&zeros);
+        let header =
+            encode_block_header(BLOCK_KIND_DATA, CODEC_LZ4, &compressed, zeros.len() as u32);
+        let mut raw = header.to_vec();
+        raw.extend_from_slice(&compressed);
+        let out = decode_block(raw, 0, BLOCK_KIND_DATA, 1 << 30).expect("zeros decode");
+        assert_eq!(out.len(), zeros.len());
+
+        // A checksum-valid header claiming an impossible expansion is refused up front.
+        let tiny = lz4_flex::block::compress(&[0u8; 8]);
+        let header = encode_block_header(BLOCK_KIND_DATA, CODEC_LZ4, &tiny, 1 << 30);
+        let mut raw = header.to_vec();
+        raw.extend_from_slice(&tiny);
+        let err = decode_block(raw, 0, BLOCK_KIND_DATA, 1 << 30).expect_err("refused");
+        assert!(err.reason.contains("cannot expand"), "{}", err.reason);
     }
 
     #[test]
