@@ -210,6 +210,8 @@ pub(crate) struct Inner {
     shutdown: AtomicBool,
     throttle: CompactionThrottle,
     block_cache: Option<Arc<BlockCache>>,
+    /// Why the last flush failed, until one succeeds.
+    last_flush_error: Mutex<Option<String>>,
     /// Bytes written by flushes and compactions (for write amplification).
     pub(crate) bytes_flushed: AtomicU64,
     pub(crate) bytes_compacted: AtomicU64,
@@ -297,6 +299,7 @@ impl Engine {
         let inner = Arc::new(Inner {
             throttle: CompactionThrottle::new(config.compaction_throughput_mib_per_sec),
             block_cache,
+            last_flush_error: Mutex::new(None),
             config,
             data_root,
             commitlog,
@@ -797,7 +800,12 @@ impl Inner {
                 if used < limit {
                     return Ok(());
                 }
+                let cause = match &*self.last_flush_error.lock() {
+                    Some(e) => format!(", last flush failed: {e}"),
+                    None => String::new(),
+                };
                 return Err(StorageError::Overloaded {
+                    cause,
                     memtable_bytes: used,
                     limit_bytes: limit,
                     waited_ms: started.elapsed().as_millis() as u64,
@@ -817,8 +825,12 @@ impl Inner {
         }
         let pending: Vec<Arc<Memtable>> = table.view().flushing.clone();
         for m in pending {
-            self.flush_memtable(table, &m)?;
+            if let Err(e) = self.flush_memtable(table, &m) {
+                *self.last_flush_error.lock() = Some(e.to_string());
+                return Err(e);
+            }
         }
+        *self.last_flush_error.lock() = None;
         self.discard_commitlog();
         Ok(())
     }

@@ -59,8 +59,10 @@ pub enum StorageError {
     #[error("table {0:?} exists already")]
     TableExists(TableId),
     /// Memtables are full and flushing cannot keep up: the write was not applied.
-    #[error("write rejected: memtables hold {memtable_bytes} bytes, over the {limit_bytes}-byte budget, and flushing did not free space within {waited_ms} ms")]
+    #[error("write rejected: memtables hold {memtable_bytes} bytes, over the {limit_bytes}-byte budget, and flushing did not free space within {waited_ms} ms{cause}")]
     Overloaded {
+        /// Why flushing is not keeping up, when known (", last flush failed: ...").
+        cause: String,
         /// Bytes in memtables.
         memtable_bytes: u64,
         /// The budget.
