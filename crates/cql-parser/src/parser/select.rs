@@ -144,12 +144,22 @@ impl Parser<'_> {
         self.selector_bp(0)
     }
 
+    /// Pratt loop; operators count against the nesting limit (see
+    /// `term_bp`).
     fn selector_bp(&mut self, min_bp: u8) -> PResult<Selector> {
+        let depth = self.depth;
+        let result = self.selector_bp_inner(min_bp);
+        self.depth = depth;
+        result
+    }
+
+    fn selector_bp_inner(&mut self, min_bp: u8) -> PResult<Selector> {
         let mut lhs = self.selection_group()?;
         while let Some((op, lbp, rbp)) = binding_power(self.la(1)) {
             if lbp < min_bp {
                 break;
             }
+            self.enter()?;
             self.advance();
             let rhs = self.selector_bp(rbp)?;
             lhs = Selector::Binary {
@@ -163,13 +173,16 @@ impl Parser<'_> {
 
     /// `selectionGroup`: negation, or a group with field/element modifiers.
     fn selection_group(&mut self) -> PResult<Selector> {
-        self.nested(|p| {
-            if p.eat(TokenKind::Minus) {
-                return Ok(Selector::Negate(Box::new(p.selection_group()?)));
-            }
-            let base = p.selection_group_without_field()?;
-            p.selector_modifiers(base)
-        })
+        self.enter()?;
+        let result = if self.eat(TokenKind::Minus) {
+            self.selection_group()
+                .map(|s| Selector::Negate(Box::new(s)))
+        } else {
+            self.selection_group_without_field()
+                .and_then(|base| self.selector_modifiers(base))
+        };
+        self.leave();
+        result
     }
 
     /// `selectorModifier`: `.field` and `[element]` / `[from..to]` chains.
@@ -182,34 +195,7 @@ impl Parser<'_> {
                     field,
                 };
             } else if self.eat(TokenKind::LBracket) {
-                s = if self.eat(TokenKind::Range) {
-                    let to = self.term()?;
-                    Selector::Slice {
-                        selector: Box::new(s),
-                        from: None,
-                        to: Some(to),
-                    }
-                } else {
-                    let from = self.term()?;
-                    if self.eat(TokenKind::Range) {
-                        let k = self.la(1);
-                        let to = if can_start_simple_term(k) || k == TokenKind::Minus {
-                            Some(self.term()?)
-                        } else {
-                            None
-                        };
-                        Selector::Slice {
-                            selector: Box::new(s),
-                            from: Some(from),
-                            to,
-                        }
-                    } else {
-                        Selector::Element {
-                            selector: Box::new(s),
-                            element: from,
-                        }
-                    }
-                };
+                s = self.collection_sub_selection(s)?;
                 self.expect(TokenKind::RBracket)?;
             } else {
                 return Ok(s);
@@ -217,67 +203,120 @@ impl Parser<'_> {
         }
     }
 
+    /// `collectionSubSelection` (after `[`).
+    fn collection_sub_selection(&mut self, s: Selector) -> PResult<Selector> {
+        if self.eat(TokenKind::Range) {
+            let to = self.term()?;
+            return Ok(Selector::Slice {
+                selector: Box::new(s),
+                from: None,
+                to: Some(to),
+            });
+        }
+        let from = self.term()?;
+        if !self.eat(TokenKind::Range) {
+            return Ok(Selector::Element {
+                selector: Box::new(s),
+                element: from,
+            });
+        }
+        let k = self.la(1);
+        let to = if can_start_simple_term(k) || k == TokenKind::Minus {
+            Some(self.term()?)
+        } else {
+            None
+        };
+        Ok(Selector::Slice {
+            selector: Box::new(s),
+            from: Some(from),
+            to,
+        })
+    }
+
     /// `selectionGroupWithoutField`.
     fn selection_group_without_field(&mut self) -> PResult<Selector> {
-        self.nested(|p| match p.la(1) {
+        self.enter()?;
+        let result = match self.la(1) {
             TokenKind::LParen => {
-                if p.looks_like_type_hint(can_start_selection_group) {
-                    p.advance();
-                    let ty = p.comparator_type()?;
-                    p.expect(TokenKind::RParen)?;
-                    let selector = p.selection_group_without_field()?;
-                    Ok(Selector::TypeHint {
-                        ty,
-                        selector: Box::new(selector),
-                    })
+                if self.looks_like_type_hint(can_start_selection_group) {
+                    self.selection_type_hint()
                 } else {
-                    p.advance();
-                    let mut items = vec![p.unaliased_selector()?];
-                    while p.eat(TokenKind::Comma) {
-                        items.push(p.unaliased_selector()?);
-                    }
-                    p.expect(TokenKind::RParen)?;
-                    Ok(Selector::Tuple(items))
+                    self.selection_tuple()
                 }
             }
-            TokenKind::LBracket => {
-                p.advance();
-                let mut items = Vec::new();
-                if !p.at(TokenKind::RBracket) {
-                    items.push(p.unaliased_selector()?);
-                    while p.eat(TokenKind::Comma) {
-                        items.push(p.unaliased_selector()?);
-                    }
-                }
-                p.expect(TokenKind::RBracket)?;
-                Ok(Selector::List(items))
-            }
-            TokenKind::LBrace => {
-                p.advance();
-                if p.eat(TokenKind::RBrace) {
-                    return Ok(Selector::Set(Vec::new()));
-                }
-                let first = p.unaliased_selector()?;
-                let result = if p.eat(TokenKind::Colon) {
-                    let mut entries = vec![(first, p.unaliased_selector()?)];
-                    while p.eat(TokenKind::Comma) {
-                        let k = p.unaliased_selector()?;
-                        p.expect(TokenKind::Colon)?;
-                        entries.push((k, p.unaliased_selector()?));
-                    }
-                    Selector::MapOrUdt(entries)
-                } else {
-                    let mut items = vec![first];
-                    while p.eat(TokenKind::Comma) {
-                        items.push(p.unaliased_selector()?);
-                    }
-                    Selector::Set(items)
-                };
-                p.expect(TokenKind::RBrace)?;
-                Ok(result)
-            }
-            _ => p.simple_unaliased_selector(),
+            TokenKind::LBracket => self.selection_list(),
+            TokenKind::LBrace => self.selection_map_or_set(),
+            _ => self.simple_unaliased_selector(),
+        };
+        self.leave();
+        result
+    }
+
+    /// `'(' comparatorType ')' selectionGroupWithoutField`.
+    fn selection_type_hint(&mut self) -> PResult<Selector> {
+        self.expect(TokenKind::LParen)?;
+        let ty = self.comparator_type()?;
+        self.expect(TokenKind::RParen)?;
+        let selector = self.selection_group_without_field()?;
+        Ok(Selector::TypeHint {
+            ty,
+            selector: Box::new(selector),
         })
+    }
+
+    /// Comma-separated selectors up to (not including) `close`.
+    fn selector_list(&mut self, close: TokenKind, allow_empty: bool) -> PResult<Vec<Selector>> {
+        let mut items = Vec::new();
+        if allow_empty && self.at(close) {
+            return Ok(items);
+        }
+        items.push(self.unaliased_selector()?);
+        while self.eat(TokenKind::Comma) {
+            items.push(self.unaliased_selector()?);
+        }
+        Ok(items)
+    }
+
+    /// `selectionTupleOrNestedSelector`.
+    fn selection_tuple(&mut self) -> PResult<Selector> {
+        self.expect(TokenKind::LParen)?;
+        let items = self.selector_list(TokenKind::RParen, false)?;
+        self.expect(TokenKind::RParen)?;
+        Ok(Selector::Tuple(items))
+    }
+
+    /// `selectionList`.
+    fn selection_list(&mut self) -> PResult<Selector> {
+        self.expect(TokenKind::LBracket)?;
+        let items = self.selector_list(TokenKind::RBracket, true)?;
+        self.expect(TokenKind::RBracket)?;
+        Ok(Selector::List(items))
+    }
+
+    /// `selectionMapOrSet`.
+    fn selection_map_or_set(&mut self) -> PResult<Selector> {
+        self.expect(TokenKind::LBrace)?;
+        if self.eat(TokenKind::RBrace) {
+            return Ok(Selector::Set(Vec::new()));
+        }
+        let first = self.unaliased_selector()?;
+        let result = if self.eat(TokenKind::Colon) {
+            let mut entries = vec![(first, self.unaliased_selector()?)];
+            while self.eat(TokenKind::Comma) {
+                let k = self.unaliased_selector()?;
+                self.expect(TokenKind::Colon)?;
+                entries.push((k, self.unaliased_selector()?));
+            }
+            Selector::MapOrUdt(entries)
+        } else {
+            let mut items = vec![first];
+            while self.eat(TokenKind::Comma) {
+                items.push(self.unaliased_selector()?);
+            }
+            Selector::Set(items)
+        };
+        self.expect(TokenKind::RBrace)?;
+        Ok(result)
     }
 
     /// `simpleUnaliasedSelector`: column, literal or function selection.
@@ -286,40 +325,12 @@ impl Parser<'_> {
         let paren_next = self.la(2) == TokenKind::LParen;
         match kind {
             TokenKind::Keyword(Kw::Count) if paren_next && self.la(3) == TokenKind::Star => {
-                self.advance();
-                self.advance();
-                self.advance();
-                self.expect(TokenKind::RParen)?;
-                return Ok(Selector::CountRows);
+                return self.count_rows();
             }
             TokenKind::Keyword(k @ (Kw::Writetime | Kw::Maxwritetime | Kw::Ttl)) if paren_next => {
-                self.advance();
-                self.advance();
-                let column = self.ident()?;
-                let target = self.selector_modifiers(Selector::Column(column))?;
-                self.expect(TokenKind::RParen)?;
-                let kind = match k {
-                    Kw::Writetime => WritetimeKind::Writetime,
-                    Kw::Maxwritetime => WritetimeKind::MaxWritetime,
-                    _ => WritetimeKind::Ttl,
-                };
-                return Ok(Selector::Writetime {
-                    kind,
-                    target: Box::new(target),
-                });
+                return self.writetime_selector(k);
             }
-            TokenKind::Keyword(Kw::Cast) if paren_next => {
-                self.advance();
-                self.advance();
-                let selector = self.unaliased_selector()?;
-                self.expect_kw(Kw::As)?;
-                let ty = self.native_type()?;
-                self.expect(TokenKind::RParen)?;
-                return Ok(Selector::Cast {
-                    selector: Box::new(selector),
-                    ty,
-                });
-            }
+            TokenKind::Keyword(Kw::Cast) if paren_next => return self.cast_selector(),
             _ => {}
         }
         let qualified_fn = is_ident(kind)
@@ -327,22 +338,67 @@ impl Parser<'_> {
             && is_function_name(self.la(3))
             && self.la(4) == TokenKind::LParen;
         if (is_function_name(kind) && paren_next) || qualified_fn {
-            let name = self.function_name()?;
-            self.expect(TokenKind::LParen)?;
-            let mut args = Vec::new();
-            if !self.at(TokenKind::RParen) {
-                args.push(self.unaliased_selector()?);
-                while self.eat(TokenKind::Comma) {
-                    args.push(self.unaliased_selector()?);
-                }
-            }
-            self.expect(TokenKind::RParen)?;
-            return Ok(Selector::Function { name, args });
+            return self.function_selector();
         }
         if is_ident(kind) {
             return Ok(Selector::Column(self.ident()?));
         }
-        match kind {
+        self.literal_selector()
+    }
+
+    /// `count(*)`.
+    fn count_rows(&mut self) -> PResult<Selector> {
+        self.expect_kw(Kw::Count)?;
+        self.expect(TokenKind::LParen)?;
+        self.expect(TokenKind::Star)?;
+        self.expect(TokenKind::RParen)?;
+        Ok(Selector::CountRows)
+    }
+
+    /// `writetime(c...)`, `maxwritetime(c...)`, `ttl(c...)`.
+    fn writetime_selector(&mut self, kw: Kw) -> PResult<Selector> {
+        self.advance();
+        self.expect(TokenKind::LParen)?;
+        let column = self.ident()?;
+        let target = self.selector_modifiers(Selector::Column(column))?;
+        self.expect(TokenKind::RParen)?;
+        let kind = match kw {
+            Kw::Writetime => WritetimeKind::Writetime,
+            Kw::Maxwritetime => WritetimeKind::MaxWritetime,
+            _ => WritetimeKind::Ttl,
+        };
+        Ok(Selector::Writetime {
+            kind,
+            target: Box::new(target),
+        })
+    }
+
+    /// `CAST(selector AS native_type)`.
+    fn cast_selector(&mut self) -> PResult<Selector> {
+        self.expect_kw(Kw::Cast)?;
+        self.expect(TokenKind::LParen)?;
+        let selector = self.unaliased_selector()?;
+        self.expect_kw(Kw::As)?;
+        let ty = self.native_type()?;
+        self.expect(TokenKind::RParen)?;
+        Ok(Selector::Cast {
+            selector: Box::new(selector),
+            ty,
+        })
+    }
+
+    /// `functionName selectionFunctionArgs`.
+    fn function_selector(&mut self) -> PResult<Selector> {
+        let name = self.function_name()?;
+        self.expect(TokenKind::LParen)?;
+        let args = self.selector_list(TokenKind::RParen, true)?;
+        self.expect(TokenKind::RParen)?;
+        Ok(Selector::Function { name, args })
+    }
+
+    /// `selectionLiteral`: constant, `NULL` or bind marker.
+    fn literal_selector(&mut self) -> PResult<Selector> {
+        match self.la(1) {
             k if is_constant(k) => Ok(Selector::Term(Term::Constant(self.constant()?))),
             TokenKind::Keyword(Kw::Null) => {
                 self.advance();
@@ -403,47 +459,53 @@ impl Parser<'_> {
 
     /// `relation`.
     fn relation(&mut self) -> PResult<Relation> {
-        self.nested(|p| {
-            let kind = p.la(1);
-            match kind {
-                TokenKind::Keyword(Kw::Token) => {
-                    p.advance();
-                    let columns = p.tuple_of_identifiers()?;
-                    let op = p.comparison_op()?;
-                    let value = p.term()?;
-                    Ok(Relation::Token { columns, op, value })
-                }
-                TokenKind::LParen => {
-                    if is_cident(p.la(2)) && matches!(p.la(3), TokenKind::Comma | TokenKind::RParen)
-                    {
-                        p.multi_column_relation()
-                    } else {
-                        p.advance();
-                        let inner = p.relation()?;
-                        p.expect(TokenKind::RParen)?;
-                        Ok(inner)
-                    }
-                }
-                k if is_cident(k) => {
-                    let decision = p.pos;
-                    let column = p.cident()?;
-                    if p.eat(TokenKind::LBracket) {
-                        let key = p.term()?;
-                        p.expect(TokenKind::RBracket)?;
-                        let op = p.comparison_op()?;
-                        let value = p.term()?;
-                        return Ok(Relation::MapElement {
-                            column,
-                            key,
-                            op,
-                            value,
-                        });
-                    }
-                    p.single_column_relation(column, decision)
-                }
-                _ => Err(p.no_viable()),
+        self.enter()?;
+        let result = self.relation_inner();
+        self.leave();
+        result
+    }
+
+    fn relation_inner(&mut self) -> PResult<Relation> {
+        let kind = self.la(1);
+        match kind {
+            TokenKind::Keyword(Kw::Token) => {
+                self.advance();
+                let columns = self.tuple_of_identifiers()?;
+                let op = self.comparison_op()?;
+                let value = self.term()?;
+                Ok(Relation::Token { columns, op, value })
             }
-        })
+            TokenKind::LParen => {
+                if is_cident(self.la(2))
+                    && matches!(self.la(3), TokenKind::Comma | TokenKind::RParen)
+                {
+                    self.multi_column_relation()
+                } else {
+                    self.advance();
+                    let inner = self.relation()?;
+                    self.expect(TokenKind::RParen)?;
+                    Ok(inner)
+                }
+            }
+            k if is_cident(k) => {
+                let decision = self.pos;
+                let column = self.cident()?;
+                if self.eat(TokenKind::LBracket) {
+                    let key = self.term()?;
+                    self.expect(TokenKind::RBracket)?;
+                    let op = self.comparison_op()?;
+                    let value = self.term()?;
+                    return Ok(Relation::MapElement {
+                        column,
+                        key,
+                        op,
+                        value,
+                    });
+                }
+                self.single_column_relation(column, decision)
+            }
+            _ => Err(self.no_viable()),
+        }
     }
 
     fn comparison_op(&mut self) -> PResult<ComparisonOp> {

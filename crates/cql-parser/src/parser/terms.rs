@@ -113,7 +113,18 @@ impl Parser<'_> {
         self.term_bp(0, true)
     }
 
+    /// Pratt loop. Every operator deepens the (left-leaning) tree by one
+    /// level, so operators count against the nesting limit too: the AST
+    /// depth, which `Drop`, `Display` and comparisons recurse over, stays
+    /// bounded.
     fn term_bp(&mut self, min_bp: u8, prepend_stop: bool) -> PResult<Term> {
+        let depth = self.depth;
+        let result = self.term_bp_inner(min_bp, prepend_stop);
+        self.depth = depth;
+        result
+    }
+
+    fn term_bp_inner(&mut self, min_bp: u8, prepend_stop: bool) -> PResult<Term> {
         let mut lhs = self.term_group()?;
         while let Some((op, lbp, rbp)) = binding_power(self.la(1)) {
             if lbp < min_bp {
@@ -126,6 +137,7 @@ impl Parser<'_> {
             {
                 break;
             }
+            self.enter()?;
             self.advance();
             let rhs = self.term_bp(rbp, false)?;
             lhs = Term::Binary {
@@ -147,48 +159,61 @@ impl Parser<'_> {
 
     /// `simpleTerm`.
     pub(crate) fn simple_term(&mut self) -> PResult<Term> {
-        self.nested(|p| {
-            let kind = p.la(1);
-            match kind {
-                k if is_constant(k) => Ok(Term::Constant(p.constant()?)),
-                TokenKind::Keyword(Kw::Null) => {
-                    p.advance();
-                    Ok(Term::Null)
-                }
-                TokenKind::QMark | TokenKind::Colon => Ok(Term::BindMarker(p.marker()?)),
-                TokenKind::LBracket => p.list_literal(),
-                TokenKind::LBrace => p.collection_literal(),
-                TokenKind::LParen => {
-                    if p.looks_like_type_hint(can_start_simple_term) {
-                        p.advance();
-                        let ty = p.comparator_type()?;
-                        p.expect(TokenKind::RParen)?;
-                        let term = p.simple_term()?;
-                        Ok(Term::TypeHint {
-                            ty,
-                            term: Box::new(term),
-                        })
-                    } else {
-                        p.tuple_literal()
-                    }
-                }
-                TokenKind::Keyword(Kw::Cast) if p.la(2) == TokenKind::LParen => {
-                    p.advance();
-                    p.advance();
-                    let term = p.simple_term()?;
-                    p.expect_kw(Kw::As)?;
-                    let ty = p.native_type()?;
-                    p.expect(TokenKind::RParen)?;
-                    Ok(Term::Cast {
-                        term: Box::new(term),
-                        ty,
-                    })
-                }
-                k if is_function_name(k) || (is_ident(k) && p.la(2) == TokenKind::Dot) => {
-                    p.function_call()
-                }
-                _ => Err(p.no_viable()),
+        self.enter()?;
+        let result = self.simple_term_inner();
+        self.leave();
+        result
+    }
+
+    fn simple_term_inner(&mut self) -> PResult<Term> {
+        let kind = self.la(1);
+        match kind {
+            k if is_constant(k) => Ok(Term::Constant(self.constant()?)),
+            TokenKind::Keyword(Kw::Null) => {
+                self.advance();
+                Ok(Term::Null)
             }
+            TokenKind::QMark | TokenKind::Colon => Ok(Term::BindMarker(self.marker()?)),
+            TokenKind::LBracket => self.list_literal(),
+            TokenKind::LBrace => self.collection_literal(),
+            TokenKind::LParen => {
+                if self.looks_like_type_hint(can_start_simple_term) {
+                    self.type_hint_term()
+                } else {
+                    self.tuple_literal()
+                }
+            }
+            TokenKind::Keyword(Kw::Cast) if self.la(2) == TokenKind::LParen => self.cast_term(),
+            k if is_function_name(k) || (is_ident(k) && self.la(2) == TokenKind::Dot) => {
+                self.function_call()
+            }
+            _ => Err(self.no_viable()),
+        }
+    }
+
+    /// `'(' comparatorType ')' simpleTerm`.
+    fn type_hint_term(&mut self) -> PResult<Term> {
+        self.expect(TokenKind::LParen)?;
+        let ty = self.comparator_type()?;
+        self.expect(TokenKind::RParen)?;
+        let term = self.simple_term()?;
+        Ok(Term::TypeHint {
+            ty,
+            term: Box::new(term),
+        })
+    }
+
+    /// `CAST '(' simpleTerm AS native_type ')'`.
+    fn cast_term(&mut self) -> PResult<Term> {
+        self.expect_kw(Kw::Cast)?;
+        self.expect(TokenKind::LParen)?;
+        let term = self.simple_term()?;
+        self.expect_kw(Kw::As)?;
+        let ty = self.native_type()?;
+        self.expect(TokenKind::RParen)?;
+        Ok(Term::Cast {
+            term: Box::new(term),
+            ty,
         })
     }
 
@@ -262,33 +287,41 @@ impl Parser<'_> {
 
     /// `collectionLiteral` (sets and maps) or `usertypeLiteral`, at `{`.
     fn collection_literal(&mut self) -> PResult<Term> {
-        self.expect(TokenKind::LBrace)?;
-        if self.eat(TokenKind::RBrace) {
+        if self.la(2) == TokenKind::RBrace {
             // `{}` is a set literal until the receiver type is known.
+            self.advance();
+            self.advance();
             return Ok(Term::Set(Vec::new()));
         }
-        if is_ident(self.la(1)) && self.la(2) == TokenKind::Colon {
-            let mut fields = Vec::new();
-            loop {
-                let field = self.ident()?;
-                self.expect(TokenKind::Colon)?;
-                fields.push((field, self.term()?));
-                if !self.eat(TokenKind::Comma) {
-                    break;
-                }
-            }
-            self.expect(TokenKind::RBrace)?;
-            return Ok(Term::UserType(fields));
+        if is_ident(self.la(2)) && self.la(3) == TokenKind::Colon {
+            return self.user_type_literal();
         }
+        self.map_or_set_literal()
+    }
+
+    /// `usertypeLiteral`: `'{' fident ':' term (',' fident ':' term)* '}'`.
+    fn user_type_literal(&mut self) -> PResult<Term> {
+        self.expect(TokenKind::LBrace)?;
+        let mut fields = Vec::new();
+        loop {
+            let field = self.ident()?;
+            self.expect(TokenKind::Colon)?;
+            let value = self.term()?;
+            fields.push((field, value));
+            if !self.eat(TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(TokenKind::RBrace)?;
+        Ok(Term::UserType(fields))
+    }
+
+    /// `'{' term (mapLiteral | setLiteral) '}'`.
+    fn map_or_set_literal(&mut self) -> PResult<Term> {
+        self.expect(TokenKind::LBrace)?;
         let first = self.term()?;
         let result = if self.eat(TokenKind::Colon) {
-            let mut entries = vec![(first, self.term()?)];
-            while self.eat(TokenKind::Comma) {
-                let k = self.term()?;
-                self.expect(TokenKind::Colon)?;
-                entries.push((k, self.term()?));
-            }
-            Term::Map(entries)
+            self.map_entries(first)?
         } else {
             let mut items = vec![first];
             while self.eat(TokenKind::Comma) {
@@ -298,6 +331,19 @@ impl Parser<'_> {
         };
         self.expect(TokenKind::RBrace)?;
         Ok(result)
+    }
+
+    /// The rest of a map literal after `first :`.
+    fn map_entries(&mut self, first: Term) -> PResult<Term> {
+        let value = self.term()?;
+        let mut entries = vec![(first, value)];
+        while self.eat(TokenKind::Comma) {
+            let k = self.term()?;
+            self.expect(TokenKind::Colon)?;
+            let v = self.term()?;
+            entries.push((k, v));
+        }
+        Ok(Term::Map(entries))
     }
 
     /// `tupleLiteral`: `'(' term (',' term)* ')'`.
@@ -327,47 +373,50 @@ impl Parser<'_> {
 
     /// `comparatorType`.
     pub(crate) fn comparator_type(&mut self) -> PResult<CqlType> {
-        self.nested(|p| {
-            let kind = p.la(1);
-            let next = p.la(2);
-            match kind {
-                TokenKind::Keyword(k) if k.native_type().is_some() => {
-                    if next == TokenKind::Dot {
-                        return Ok(CqlType::UserDefined(p.user_type_name()?));
-                    }
-                    if !can_follow_type(next) {
-                        return Err(p.no_viable_at(2));
-                    }
-                    Ok(CqlType::Native(p.native_type()?))
+        self.enter()?;
+        let result = self.comparator_type_inner();
+        self.leave();
+        result
+    }
+
+    fn comparator_type_inner(&mut self) -> PResult<CqlType> {
+        let kind = self.la(1);
+        let next = self.la(2);
+        match kind {
+            TokenKind::Keyword(k) if k.native_type().is_some() => {
+                if next == TokenKind::Dot {
+                    return Ok(CqlType::UserDefined(self.user_type_name()?));
                 }
-                TokenKind::Keyword(Kw::Set) => {
-                    p.advance();
-                    p.expect(TokenKind::Lt)?;
-                    let t = p.comparator_type()?;
-                    p.expect(TokenKind::Gt)?;
-                    Ok(CqlType::Set(Box::new(t)))
+                if !can_follow_type(next) {
+                    return Err(self.no_viable_at(2));
                 }
-                TokenKind::Keyword(
-                    k @ (Kw::Map | Kw::List | Kw::Tuple | Kw::Vector | Kw::Frozen),
-                ) => {
-                    if next == TokenKind::Lt {
-                        p.advance();
-                        p.advance();
-                        p.parametrized_type(k)
-                    } else if next == TokenKind::Dot || can_follow_type(next) {
-                        Ok(CqlType::UserDefined(p.user_type_name()?))
-                    } else {
-                        Err(p.no_viable_at(2))
-                    }
-                }
-                TokenKind::StringLiteral => {
-                    let tok = p.advance();
-                    Ok(CqlType::Custom(string_literal_value(p.text(&tok))))
-                }
-                k if is_ident(k) => Ok(CqlType::UserDefined(p.user_type_name()?)),
-                _ => Err(p.no_viable()),
+                Ok(CqlType::Native(self.native_type()?))
             }
-        })
+            TokenKind::Keyword(Kw::Set) => {
+                self.advance();
+                self.expect(TokenKind::Lt)?;
+                let t = self.comparator_type()?;
+                self.expect(TokenKind::Gt)?;
+                Ok(CqlType::Set(Box::new(t)))
+            }
+            TokenKind::Keyword(k @ (Kw::Map | Kw::List | Kw::Tuple | Kw::Vector | Kw::Frozen)) => {
+                if next == TokenKind::Lt {
+                    self.advance();
+                    self.advance();
+                    self.parametrized_type(k)
+                } else if next == TokenKind::Dot || can_follow_type(next) {
+                    Ok(CqlType::UserDefined(self.user_type_name()?))
+                } else {
+                    Err(self.no_viable_at(2))
+                }
+            }
+            TokenKind::StringLiteral => {
+                let tok = self.advance();
+                Ok(CqlType::Custom(string_literal_value(self.text(&tok))))
+            }
+            k if is_ident(k) => Ok(CqlType::UserDefined(self.user_type_name()?)),
+            _ => Err(self.no_viable()),
+        }
     }
 
     /// The part after `kw <` of a collection, tuple, vector or frozen type.
