@@ -400,6 +400,41 @@ impl Engine {
             .ok_or(StorageError::UnknownTable(id))
     }
 
+    /// A table's clustering comparator.
+    pub fn comparator(
+        &self,
+        table: TableId,
+    ) -> Result<meridian_types::model::ClusteringComparator, StorageError> {
+        Ok(self.table(table)?.options().comparator)
+    }
+
+    /// The live SSTable files of a table holding data in a token range (for streaming and
+    /// repair), with their sizes.
+    pub fn sstables_in_token_range(
+        &self,
+        table: TableId,
+        range: meridian_types::token::TokenRange,
+    ) -> Result<Vec<(PathBuf, u64)>, StorageError> {
+        let table = self.table(table)?;
+        let view = table.view();
+        let mut out = Vec::new();
+        for s in &view.sstables {
+            let summary = s.reader.summary();
+            let (Some(lo), Some(hi)) = (summary.min_token(), summary.max_token()) else {
+                continue;
+            };
+            let overlaps = range.unwrap().iter().any(|r| {
+                // (start, end] against [lo, hi]; an end of MIN means the end of the ring.
+                let end_ok = r.end_inclusive.0 == i64::MIN || lo <= r.end_inclusive.0;
+                end_ok && hi > r.start_exclusive.0
+            });
+            if overlaps {
+                out.push((s.reader.path().to_path_buf(), s.reader.file_size_bytes()));
+            }
+        }
+        Ok(out)
+    }
+
     /// The ids of all tables.
     pub fn table_ids(&self) -> Vec<TableId> {
         self.inner.tables.read().keys().copied().collect()

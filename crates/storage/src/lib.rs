@@ -21,9 +21,11 @@ pub mod engine;
 pub mod error;
 pub mod manifest;
 pub mod memtable;
+pub mod read;
 pub mod sstable;
 pub mod table;
 
 pub use engine::{Clock, Engine, EngineConfig, ReplayReport, SystemClock, TableStats};
 pub use error::StorageError;
+pub use read::{LivePartition, ReadCommand};
 pub use table::{token_end_bound, token_start_bound, TableOptions};
