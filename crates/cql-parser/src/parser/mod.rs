@@ -81,6 +81,9 @@ pub(crate) struct Parser<'s> {
     /// The first error reported by a grammar action or the lexer.
     pending: Option<ParseError>,
     speculating: u32,
+    /// Nesting of full selection type-hint predicates (see
+    /// `looks_like_selection_type_hint`).
+    hint_speculation: u32,
     depth: usize,
     /// Bind markers allocated so far in the current statement.
     markers: usize,
@@ -171,6 +174,7 @@ impl<'s> Parser<'s> {
             lex_error_index,
             pending: None,
             speculating: 0,
+            hint_speculation: 0,
             depth: 0,
             markers: 0,
         };

@@ -36,6 +36,16 @@ fn can_start_selection_group(kind: TokenKind) -> bool {
         )
 }
 
+/// Whether the upcoming tokens start a `selectionGroupWithoutField`.
+fn at_selection_group_start(p: &mut Parser<'_>) -> bool {
+    match p.la(1) {
+        TokenKind::Colon => {
+            is_ident(p.la(2)) && !matches!(p.la(3), TokenKind::LParen | TokenKind::Dot)
+        }
+        kind => can_start_selection_group(kind),
+    }
+}
+
 impl Parser<'_> {
     /// `selectStatement`.
     pub(crate) fn select_statement(&mut self) -> PResult<SelectStatement> {
@@ -238,7 +248,7 @@ impl Parser<'_> {
         self.enter()?;
         let result = match self.la(1) {
             TokenKind::LParen => {
-                if self.looks_like_type_hint(can_start_selection_group) {
+                if self.looks_like_selection_type_hint() {
                     self.selection_type_hint()
                 } else {
                     self.selection_tuple()
@@ -250,6 +260,25 @@ impl Parser<'_> {
         };
         self.leave();
         result
+    }
+
+    /// The `(selectionTypeHint)=>` predicate. Like ANTLR it parses the whole
+    /// hinted group; hint checks nested inside that speculation only look at
+    /// the first token after `)`, which keeps the cost linear (times the
+    /// nesting limit) instead of exponential in the number of nested hints.
+    fn looks_like_selection_type_hint(&mut self) -> bool {
+        if self.hint_speculation > 0 {
+            return self.looks_like_type_hint(at_selection_group_start);
+        }
+        self.hint_speculation += 1;
+        let ok = self.speculate(|p| {
+            p.advance();
+            p.comparator_type()?;
+            p.expect(TokenKind::RParen)?;
+            p.selection_group_without_field().map(|_| ())
+        });
+        self.hint_speculation -= 1;
+        ok
     }
 
     /// `'(' comparatorType ')' selectionGroupWithoutField`.

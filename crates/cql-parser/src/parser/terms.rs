@@ -53,6 +53,31 @@ pub(crate) fn can_start_simple_term(kind: TokenKind) -> bool {
         )
 }
 
+/// Whether the upcoming tokens start a `simpleTerm` (identifiers only as
+/// function calls, which need `(` or a `ks.` qualifier next).
+fn at_simple_term_start(p: &mut Parser<'_>) -> bool {
+    let kind = p.la(1);
+    if is_constant(kind)
+        || matches!(
+            kind,
+            TokenKind::Keyword(Kw::Null)
+                | TokenKind::QMark
+                | TokenKind::LBracket
+                | TokenKind::LBrace
+                | TokenKind::LParen
+        )
+    {
+        return true;
+    }
+    let next = p.la(2);
+    if kind == TokenKind::Colon {
+        // A named marker; `: f(` / `: ks.` is a map value after a key.
+        return is_ident(next) && !matches!(p.la(3), TokenKind::LParen | TokenKind::Dot);
+    }
+    (next == TokenKind::LParen && (is_function_name(kind) || kind == TokenKind::Keyword(Kw::Cast)))
+        || (next == TokenKind::Dot && is_ident(kind))
+}
+
 impl Parser<'_> {
     /// `constant`.
     pub(crate) fn constant(&mut self) -> PResult<Constant> {
@@ -177,7 +202,7 @@ impl Parser<'_> {
             TokenKind::LBracket => self.list_literal(),
             TokenKind::LBrace => self.collection_literal(),
             TokenKind::LParen => {
-                if self.looks_like_type_hint(can_start_simple_term) {
+                if self.looks_like_type_hint(at_simple_term_start) {
                     self.type_hint_term()
                 } else {
                     self.tuple_literal()
@@ -219,12 +244,12 @@ impl Parser<'_> {
 
     /// Decides whether `(` starts a type hint: `'(' comparatorType ')'`
     /// followed by something `can_start` accepts.
-    pub(crate) fn looks_like_type_hint(&mut self, can_start: fn(TokenKind) -> bool) -> bool {
+    pub(crate) fn looks_like_type_hint(&mut self, can_start: fn(&mut Parser<'_>) -> bool) -> bool {
         self.speculate(|p| {
             p.advance();
             p.comparator_type()?;
             p.expect(TokenKind::RParen)?;
-            if can_start(p.la(1)) {
+            if can_start(p) {
                 Ok(())
             } else {
                 Err(p.no_viable())
