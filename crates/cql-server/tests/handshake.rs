@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use bytes::BytesMut;
 use common::*;
 use meridian_cql_protocol::frame::UnsupportedVersion;
@@ -393,4 +395,69 @@ async fn frames_over_the_limit_are_refused_and_close_the_connection() {
     client.expect_closed().await;
     let mut other = Client::ready(addr).await;
     assert_eq!(texts(&other.request(1, query("ECHO ok")).await), vec!["ok"]);
+}
+
+/// Deterministic pseudo-random bytes (SplitMix64).
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn random_bytes_never_panic_the_server() {
+    static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        default_hook(info);
+    }));
+    let server = start(
+        meridian_cql_server::ServerConfig {
+            max_frame_size_bytes: 64 * 1024,
+            ..config()
+        },
+        TestHandler::new(),
+    )
+    .await;
+    let addr = server.local_addr();
+    let ready_prefix = Client::connect(addr)
+        .await
+        .encode(0, startup_request(&[("CQL_VERSION", "3.0.0")]));
+    for seed in 0..120u64 {
+        let mut client = Client::connect(addr).await;
+        let mut input = Vec::new();
+        // Half the connections get past STARTUP first; some noise starts with a valid v4
+        // request header so that bodies, not just headers, are exercised.
+        if seed % 2 == 0 {
+            input.extend_from_slice(&ready_prefix);
+        }
+        let mut junk = noise(seed, 64 + (seed as usize * 37) % 2000);
+        if seed % 3 == 0 {
+            let opcode = [0x01u8, 0x05, 0x07, 0x09, 0x0A, 0x0B, 0x0D, 0x0F][(seed % 8) as usize];
+            let body_len = (junk.len() - 9) as u32;
+            junk[..5].copy_from_slice(&[0x04, (seed % 4) as u8 * 2, 0, 1, opcode]);
+            junk[5..9].copy_from_slice(&body_len.to_be_bytes());
+        }
+        input.extend_from_slice(&junk);
+        client.send_raw(&input).await;
+        // Read whatever comes back until the server closes or goes quiet.
+        let _ = tokio::time::timeout(Duration::from_millis(20), read_to_end(&mut client)).await;
+    }
+    let mut healthy = Client::ready(addr).await;
+    assert_eq!(
+        texts(&healthy.request(1, query("ECHO ok")).await),
+        vec!["ok"]
+    );
+    assert_eq!(PANICS.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(server.stats().snapshot().handler_panics, 0);
+    assert!(server.stats().snapshot().protocol_errors > 0);
+    let _ = std::panic::take_hook();
 }
