@@ -21,6 +21,12 @@ use crate::config::MAX_EVENT_QUEUE_CAPACITY;
 
 /// Where the node publishes topology, status and schema events for registered clients.
 /// Cheap to clone; all clones feed the same subscribers.
+///
+/// Publishing never blocks. A connection receives the events of the types it REGISTERed
+/// for, as EVENT frames on stream -1. A connection whose writer falls more than
+/// `event_queue_capacity` events behind (its client does not read) is disconnected rather
+/// than silently skipping events, so that its driver reconnects and refetches topology and
+/// schema; see `StatsSnapshot::event_lag_disconnects`.
 #[derive(Debug, Clone)]
 pub struct EventBus {
     sender: broadcast::Sender<Event>,

@@ -5,31 +5,7 @@
 //! sends back the [`ResponseMessage`] it returns. The server knows nothing about CQL
 //! statements, schema or storage.
 //!
-//! # Sessions and concurrency
-//!
-//! Each connection gets one [`RequestHandler::Session`], created when the connection is
-//! accepted and dropped when it is closed and its last request has finished. Requests of one
-//! connection run **concurrently**, each in its own task, and are answered out of order, so
-//! the session is shared: the handler receives `&Session`, and the server keeps it in an
-//! `Arc`. Per-connection mutable state (the keyspace set by `USE`, the authenticated user)
-//! therefore needs interior mutability, e.g. a `std::sync::Mutex<Option<String>>` for the
-//! keyspace. Concurrent requests on one connection see a `USE` either before or after it, as
-//! in Cassandra; drivers send `USE` alone and wait for its result.
-//!
-//! # Authentication hook
-//!
-//! [`RequestHandler::startup`] decides, after a valid STARTUP, whether the connection is
-//! ready at once (the default) or must authenticate (AUTHENTICATE with an authenticator
-//! class name). [`RequestHandler::authenticate`] then answers each AUTH_RESPONSE token
-//! (SASL) until it reports success or failure. No request reaches
-//! [`RequestHandler::handle`] before that.
-//!
-//! # Panics
-//!
-//! A panic in any handler method is caught. In `handle` and `authenticate` it is answered
-//! with a SERVER_ERROR on the request's stream and the connection carries on; in
-//! `new_session` the connection is closed; in `startup` the STARTUP is answered with a
-//! SERVER_ERROR.
+//! See [`RequestHandler`] for sessions, concurrency, the authentication hook and panics.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -78,7 +54,38 @@ pub enum AuthOutcome {
     Failure(String),
 }
 
-/// Executes the statements of a CQL connection. See the module docs.
+/// Executes the statements of CQL connections.
+///
+/// # Sessions and concurrency
+///
+/// Each connection gets one [`RequestHandler::Session`], created when the connection is
+/// accepted and dropped when it is closed and its last request has finished. Requests of one
+/// connection run **concurrently**, each in its own task, and are answered out of order, so
+/// the session is shared: the handler receives `&Session`, and the server keeps it in an
+/// `Arc`. Per-connection mutable state (the keyspace set by `USE`, the authenticated user)
+/// therefore needs interior mutability, e.g. a `std::sync::Mutex<Option<String>>` for the
+/// keyspace. Concurrent requests on one connection see a `USE` either before or after it, as
+/// in Cassandra; drivers send `USE` alone and wait for its result.
+///
+/// # Cancellation
+///
+/// A `handle` future runs to completion even if its client disconnects (the answer is then
+/// dropped). It is dropped unfinished only when a server shutdown's grace period runs out.
+///
+/// # Authentication hook
+///
+/// [`RequestHandler::startup`] decides, after a valid STARTUP, whether the connection is
+/// ready at once (the default) or must authenticate (AUTHENTICATE with an authenticator
+/// class name). [`RequestHandler::authenticate`] then answers each AUTH_RESPONSE token
+/// (SASL) until it reports success or failure. No request reaches
+/// [`RequestHandler::handle`] before that.
+///
+/// # Panics
+///
+/// A panic in any handler method is caught. In `handle` and `authenticate` it is answered
+/// with a SERVER_ERROR on the request's stream and the connection carries on; in
+/// `new_session` the connection is closed; in `startup` the STARTUP is answered with a
+/// SERVER_ERROR.
 pub trait RequestHandler: Send + Sync + 'static {
     /// Per-connection state (current keyspace, authenticated user, ...). Shared by the
     /// connection's concurrent requests, hence `Sync` and used through `&`.

@@ -24,6 +24,24 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Behaviour, per connection (details in the `connection` module source):
+//!
+//! * Handshake as in Cassandra: OPTIONS any time (SUPPORTED lists CQL_VERSION,
+//!   COMPRESSION lz4/snappy, PROTOCOL_VERSIONS 3/v3 and 4/v4); STARTUP first (CQL_VERSION
+//!   ≥ 3.0.0, optional COMPRESSION applied to every later frame both ways), then the
+//!   optional SASL exchange, then REGISTER/QUERY/PREPARE/EXECUTE/BATCH. Out-of-order
+//!   messages get a PROTOCOL_ERROR with Cassandra's text.
+//! * Unsupported versions (v1, v2, v5, DSE 0x41/0x42, anything else) and frames over
+//!   `max_frame_size_bytes` get the codec's PROTOCOL_ERROR reply, then the connection is
+//!   closed. Other malformed frames (unknown opcode, undecodable body, a version change
+//!   mid-connection) get a PROTOCOL_ERROR on their stream and the connection carries on,
+//!   since the frame was consumed whole.
+//! * Every handler request runs in its own task; answers go out in completion order through
+//!   one writer task per connection. At `max_concurrent_requests_per_connection` requests in
+//!   flight the connection is not read (TCP backpressure); beyond
+//!   `max_concurrent_requests_total` requests are answered OVERLOADED (0x1001).
+//! * Handler panics become SERVER_ERROR answers; client bytes never panic the server.
+//!
 //! Modules:
 //! * `server`: binding, accepting, `max_connections`, graceful shutdown ([`CqlServer`],
 //!   [`RunningServer`], [`ShutdownHandle`], [`ShutdownReport`]).

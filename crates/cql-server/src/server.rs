@@ -124,8 +124,10 @@ impl<H: RequestHandler> CqlServer<H> {
     }
 
     /// Accepts connections until `shutdown` completes or [`ShutdownHandle::shutdown`] is
-    /// called, then drains (see the module docs) and reports how it went. Dropping this
-    /// future before it completes cancels every connection and request at once.
+    /// called, then drains: the listener is closed, connections stop reading new requests,
+    /// requests already running finish and are answered, connections are closed; after
+    /// `shutdown_grace_period_ms` whatever still runs is cancelled. Returns how it went.
+    /// Dropping this future before it completes cancels every connection and request at once.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> ShutdownReport {
         let CqlServer {
             listener,

@@ -11,7 +11,7 @@ use common::*;
 use meridian_cql_protocol::*;
 use meridian_cql_server::ServerConfig;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_streams_are_answered_out_of_order() {
     let server = start(config(), TestHandler::new()).await;
     let mut client = Client::ready(server.local_addr()).await;
