@@ -411,3 +411,36 @@ fn multi_statement_errors() {
         "line 1:17 mismatched input 'FRM' expecting K_FROM (USE ks; SELECT * [FRM]...)"
     );
 }
+
+#[test]
+fn pathological_inputs_stay_fast() {
+    // Nested selection type hints trigger nested predicates; the cost must
+    // stay polynomial (here well under a second even unoptimized).
+    let cases = [
+        format!(
+            "SELECT JSON DISTINCT {}a FROM t",
+            "(int) ".repeat(MAX_NESTING_DEPTH - 8)
+        ),
+        format!(
+            "SELECT {}a{} FROM t",
+            "[(".repeat(MAX_NESTING_DEPTH / 2 - 4),
+            ")]".repeat(MAX_NESTING_DEPTH / 2 - 4)
+        ),
+        format!(
+            "INSERT INTO t (k) VALUES ({}1{})",
+            "((int) ".repeat(MAX_NESTING_DEPTH / 2 - 4),
+            ")".repeat(MAX_NESTING_DEPTH / 2 - 4)
+        ),
+        format!("SELECT {} FROM t", vec!["(int) a"; 5_000].join(", ")),
+    ];
+    for q in &cases {
+        let start = std::time::Instant::now();
+        let stmt = parse_statement(q).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parse_statement(&stmt.to_string()).unwrap(), stmt);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "took {:?}",
+            start.elapsed()
+        );
+    }
+}

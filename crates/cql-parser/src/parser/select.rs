@@ -183,16 +183,17 @@ impl Parser<'_> {
 
     /// `selectionGroup`: negation, or a group with field/element modifiers.
     fn selection_group(&mut self) -> PResult<Selector> {
-        self.enter()?;
-        let result = if self.eat(TokenKind::Minus) {
-            self.selection_group()
-                .map(|s| Selector::Negate(Box::new(s)))
-        } else {
-            self.selection_group_without_field()
-                .and_then(|base| self.selector_modifiers(base))
-        };
-        self.leave();
-        result
+        if self.at(TokenKind::Minus) {
+            self.enter()?;
+            self.advance();
+            let result = self
+                .selection_group()
+                .map(|s| Selector::Negate(Box::new(s)));
+            self.leave();
+            return result;
+        }
+        let base = self.selection_group_without_field()?;
+        self.selector_modifiers(base)
     }
 
     /// `selectorModifier`: `.field` and `[element]` / `[from..to]` chains.
