@@ -1208,6 +1208,59 @@ pub struct DropMaterializedViewStatement {
     pub name: QualifiedName,
 }
 
+/// What a `DESCRIBE` statement describes (`describeStatement` in `Parser.g`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DescribeTarget {
+    /// `DESCRIBE CLUSTER`.
+    Cluster,
+    /// `DESCRIBE [FULL] SCHEMA`; `full` includes the system keyspaces.
+    Schema {
+        /// `FULL`.
+        full: bool,
+    },
+    /// `DESCRIBE KEYSPACES`.
+    Keyspaces,
+    /// `DESCRIBE [ONLY] KEYSPACE [ks]`; no name means the session's keyspace.
+    Keyspace {
+        /// `ONLY`: the keyspace definition alone, without its elements.
+        only: bool,
+        /// The keyspace.
+        name: Option<Identifier>,
+    },
+    /// `DESCRIBE TABLES`.
+    Tables,
+    /// `DESCRIBE TABLE [ks.]t`.
+    Table(QualifiedName),
+    /// `DESCRIBE INDEX [ks.]i`.
+    Index(QualifiedName),
+    /// `DESCRIBE MATERIALIZED VIEW [ks.]v`.
+    MaterializedView(QualifiedName),
+    /// `DESCRIBE TYPES`.
+    Types,
+    /// `DESCRIBE TYPE [ks.]t`.
+    Type(QualifiedName),
+    /// `DESCRIBE FUNCTIONS`.
+    Functions,
+    /// `DESCRIBE FUNCTION [ks.]f`.
+    Function(FunctionName),
+    /// `DESCRIBE AGGREGATES`.
+    Aggregates,
+    /// `DESCRIBE AGGREGATE [ks.]a`.
+    Aggregate(FunctionName),
+    /// `DESCRIBE [ks.]name`: a keyspace, or a table, index or view (looked up in this
+    /// order).
+    Generic(QualifiedName),
+}
+
+/// `DESCRIBE` / `DESC` (server-side, Cassandra 4.0+).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DescribeStatement {
+    /// What is described.
+    pub target: DescribeTarget,
+    /// `WITH INTERNALS`.
+    pub with_internals: bool,
+}
+
 /// A parsed CQL statement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Statement {
@@ -1253,6 +1306,8 @@ pub enum Statement {
     AlterMaterializedView(AlterMaterializedViewStatement),
     /// `DROP MATERIALIZED VIEW`
     DropMaterializedView(DropMaterializedViewStatement),
+    /// `DESCRIBE` / `DESC`
+    Describe(DescribeStatement),
 }
 
 impl Statement {
@@ -1294,6 +1349,7 @@ impl Statement {
             Statement::CreateMaterializedView(_) => "CREATE MATERIALIZED VIEW",
             Statement::AlterMaterializedView(_) => "ALTER MATERIALIZED VIEW",
             Statement::DropMaterializedView(_) => "DROP MATERIALIZED VIEW",
+            Statement::Describe(_) => "DESCRIBE",
         }
     }
 }

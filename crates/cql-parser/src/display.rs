@@ -945,6 +945,80 @@ impl Display for Statement {
                 write_if_exists(f, s.if_exists)?;
                 write!(f, "{}", s.name)
             }
+            Statement::Describe(s) => write!(f, "{s}"),
         }
+    }
+}
+
+/// Keywords that introduce a `DESCRIBE` form when they come first; a generic
+/// `DESCRIBE name` spelled like one of them is printed quoted so that it stays generic.
+const DESCRIBE_KEYWORDS: [Kw; 10] = [
+    Kw::Cluster,
+    Kw::Keyspaces,
+    Kw::Tables,
+    Kw::Types,
+    Kw::Functions,
+    Kw::Aggregates,
+    Kw::Only,
+    Kw::Type,
+    Kw::Function,
+    Kw::Aggregate,
+];
+
+/// Writes the first identifier of a generic `DESCRIBE` name.
+fn write_describe_first(f: &mut Formatter<'_>, id: &Identifier) -> fmt::Result {
+    if Kw::lookup(id.as_str()).is_some_and(|kw| DESCRIBE_KEYWORDS.contains(&kw)) {
+        write_quoted(f, id.as_str(), '"')
+    } else {
+        write_ident(f, id, IdentContext::General)
+    }
+}
+
+impl Display for DescribeTarget {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            DescribeTarget::Cluster => f.write_str("CLUSTER"),
+            DescribeTarget::Schema { full } => {
+                f.write_str(if *full { "FULL SCHEMA" } else { "SCHEMA" })
+            }
+            DescribeTarget::Keyspaces => f.write_str("KEYSPACES"),
+            DescribeTarget::Keyspace { only, name } => {
+                if *only {
+                    f.write_str("ONLY ")?;
+                }
+                f.write_str("KEYSPACE")?;
+                match name {
+                    Some(name) => write!(f, " {name}"),
+                    None => Ok(()),
+                }
+            }
+            DescribeTarget::Tables => f.write_str("TABLES"),
+            DescribeTarget::Table(name) => write!(f, "TABLE {name}"),
+            DescribeTarget::Index(name) => write!(f, "INDEX {name}"),
+            DescribeTarget::MaterializedView(name) => write!(f, "MATERIALIZED VIEW {name}"),
+            DescribeTarget::Types => f.write_str("TYPES"),
+            DescribeTarget::Type(name) => write!(f, "TYPE {}", TypeName(name)),
+            DescribeTarget::Functions => f.write_str("FUNCTIONS"),
+            DescribeTarget::Function(name) => write!(f, "FUNCTION {name}"),
+            DescribeTarget::Aggregates => f.write_str("AGGREGATES"),
+            DescribeTarget::Aggregate(name) => write!(f, "AGGREGATE {name}"),
+            DescribeTarget::Generic(name) => match &name.keyspace {
+                Some(ks) => {
+                    write_describe_first(f, ks)?;
+                    write!(f, ".{}", name.name)
+                }
+                None => write_describe_first(f, &name.name),
+            },
+        }
+    }
+}
+
+impl Display for DescribeStatement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "DESCRIBE {}", self.target)?;
+        if self.with_internals {
+            f.write_str(" WITH INTERNALS")?;
+        }
+        Ok(())
     }
 }

@@ -52,7 +52,8 @@ pub(crate) fn collect_statement_markers<'a>(stmt: &'a Statement, out: &mut Vec<&
         | Statement::CreateIndex(_)
         | Statement::DropIndex(_)
         | Statement::AlterMaterializedView(_)
-        | Statement::DropMaterializedView(_) => {}
+        | Statement::DropMaterializedView(_)
+        | Statement::Describe(_) => {}
     }
 }
 

@@ -304,6 +304,46 @@ fn unsupported_statements() {
     let e = parse_statement("LIST ROLES").unwrap_err();
     assert!(matches!(e, ParseError::UnsupportedStatement { .. }));
     assert_eq!(e.line(), None);
+    // DESCRIBE is supported (server-side DESCRIBE, Cassandra 4.0+).
+    for cql in ["DESCRIBE KEYSPACES", "DESC TABLE ks.t", "describe cluster"] {
+        assert!(parse_statement(cql).is_ok(), "{cql}");
+    }
+}
+
+#[test]
+fn describe_errors() {
+    assert_eq!(
+        err("DESCRIBE"),
+        "line 0:-1 no viable alternative at input '<EOF>'"
+    );
+    assert_eq!(
+        err("DESCRIBE FULL KEYSPACE"),
+        "line 1:14 mismatched input 'KEYSPACE' expecting K_SCHEMA (DESCRIBE FULL [KEYSPACE])"
+    );
+    assert_eq!(
+        err("DESC TABLE"),
+        "line 0:-1 no viable alternative at input '<EOF>'"
+    );
+    assert_eq!(
+        err("DESC MATERIALIZED t"),
+        "line 1:18 mismatched input 't' expecting K_VIEW (DESC MATERIALIZED [t])"
+    );
+    assert_eq!(
+        err("DESC KEYSPACES WITH"),
+        "line 0:-1 mismatched input '<EOF>' expecting K_INTERNALS"
+    );
+    assert_eq!(
+        err("DESC TABLE ?"),
+        "Bind variables cannot be used for table names"
+    );
+    assert_eq!(
+        err("DESC KEYSPACE ?"),
+        "Bind variables cannot be used for keyspace names"
+    );
+    assert_eq!(
+        err("DESC 1"),
+        "line 1:5 no viable alternative at input '1' (DESC [1])"
+    );
 }
 
 #[test]

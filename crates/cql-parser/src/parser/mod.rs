@@ -23,6 +23,7 @@
 //! position and bind-marker counter, so parsing time stays linear.
 
 mod ddl;
+mod describe;
 mod dml;
 mod select;
 mod terms;
@@ -658,7 +659,7 @@ impl<'s> Parser<'s> {
             Grant => Err(self.unsupported("GRANT")),
             Revoke => Err(self.unsupported("REVOKE")),
             List => Err(self.unsupported("LIST")),
-            Describe | Desc => Err(self.unsupported("DESCRIBE")),
+            Describe | Desc => Ok(Statement::Describe(self.describe_statement()?)),
             Add if self.la(2) == TokenKind::Keyword(Identity) => {
                 Err(self.unsupported("ADD IDENTITY"))
             }
