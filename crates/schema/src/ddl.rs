@@ -460,7 +460,9 @@ fn validate_column_type(column: &str, ty: &CqlType, for_add: bool) -> Result<(),
 }
 
 /// Cassandra's `TableMetadata.validate` (a `ConfigurationException` on failure).
-fn validate_table(t: &TableMetadata) -> Result<(), SchemaError> {
+/// `is_counter` is the table's counter flag, fixed when the table was created (derived from
+/// its columns before the statement).
+fn validate_table(t: &TableMetadata, is_counter: bool) -> Result<(), SchemaError> {
     if !is_valid_name(&t.name) {
         return Err(SchemaError::config(format!(
             "Table name must not be empty, more than {MAX_NAME_LENGTH} characters long, or contain non-alphanumeric-underscore characters (got \"{}\")",
@@ -478,7 +480,7 @@ fn validate_table(t: &TableMetadata) -> Result<(), SchemaError> {
         .iter()
         .filter(|c| !c.kind.is_primary_key())
         .collect();
-    if t.is_counter() {
+    if is_counter {
         if let Some(c) = non_key.iter().find(|c| !c.ty.is_counter()) {
             return Err(SchemaError::config(format!(
                 "Cannot have a non counter column (\"{}\") in a counter table",
@@ -733,7 +735,7 @@ impl Schema {
             }
         }
         updated.sort_columns();
-        validate_table(&updated)?;
+        validate_table(&updated, current.is_counter())?;
         if &updated == current {
             return Ok(DdlOutcome::Unchanged);
         }
@@ -1156,7 +1158,7 @@ fn build_table(stmt: &CreateTable, generated_id: TableId) -> Result<TableMetadat
         c.id = ColumnId(i as u32);
     }
     table.next_column_id = table.columns.len() as u32;
-    validate_table(&table)?;
+    validate_table(&table, has_counters)?;
     Ok(table)
 }
 
