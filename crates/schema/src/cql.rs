@@ -198,11 +198,15 @@ pub fn java_parse_double(s: &str) -> Option<f64> {
     let body = unsigned
         .strip_suffix(['d', 'D', 'f', 'F'])
         .unwrap_or(unsigned);
+    let bytes = body.as_bytes();
+    // Digits, one optional `.`, an optional exponent whose sign follows the `e` directly.
     let well_formed = !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-        && body.bytes().any(|b| b.is_ascii_digit());
+        && bytes.iter().enumerate().all(|(i, b)| match b {
+            b'0'..=b'9' | b'.' | b'e' | b'E' => true,
+            b'+' | b'-' => i > 0 && matches!(bytes[i - 1], b'e' | b'E'),
+            _ => false,
+        })
+        && bytes.iter().any(u8::is_ascii_digit);
     if !well_formed {
         return None;
     }
@@ -319,6 +323,8 @@ mod tests {
         assert_eq!(java_parse_double("inf"), None);
         assert_eq!(java_parse_double("abc"), None);
         assert_eq!(java_parse_double(""), None);
+        assert_eq!(java_parse_double("+-1"), None);
+        assert_eq!(java_parse_double("1e+3"), Some(1000.0));
         assert!(java_parse_double("NaN").is_some_and(f64::is_nan));
         assert_eq!(parse_property_boolean("YES"), Some(true));
         assert_eq!(parse_property_boolean("0"), Some(false));

@@ -316,6 +316,10 @@ impl TableDto {
         };
         table.sort_columns();
         check_table_invariants(&table).map_err(|what| corrupt(&what))?;
+        table
+            .params
+            .validate()
+            .map_err(|e| corrupt(&e.to_string()))?;
         Ok(table)
     }
 }

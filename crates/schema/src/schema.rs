@@ -84,12 +84,14 @@ impl Schema {
     }
 
     /// Resolves a CQL type written in a statement on `keyspace` (`frozen<address>`,
-    /// `map<text, int>`, …), with the keyspace's user-defined types. Unknown names give
-    /// Cassandra's `Unknown type ks.name`.
+    /// `map<text, ks.point>`, …), with the keyspace's user-defined types. UDT names may be
+    /// qualified with the statement's keyspace only (Cassandra refuses other keyspaces);
+    /// unknown names give Cassandra's `Unknown type ks.name`.
     pub fn parse_type(&self, keyspace: &str, text: &str) -> Result<CqlType, SchemaError> {
+        let text = strip_keyspace_qualifiers(text, keyspace)?;
         let types = self.keyspaces.get(keyspace).map(|ks| &ks.types);
         let resolve = |name: &str| types.and_then(|t| t.get(name)).map(UserType::to_udt_type);
-        parse_cql_type(text, &resolve).map_err(|e| match e {
+        parse_cql_type(&text, &resolve).map_err(|e| match e {
             TypeError::UnknownType { name } => {
                 SchemaError::invalid(format!("Unknown type {keyspace}.{name}"))
             }
@@ -122,6 +124,77 @@ impl Schema {
             .map_err(|e| SchemaError::corrupt(format!("not a persisted schema: {e}")))?;
         dto.into_schema()
     }
+}
+
+/// One identifier of a type string: its case-resolved name and where it ends.
+fn identifier_at(chars: &[char], start: usize) -> Option<(String, usize)> {
+    match chars.get(start)? {
+        '"' => {
+            let mut name = String::new();
+            let mut i = start + 1;
+            loop {
+                match chars.get(i)? {
+                    '"' if chars.get(i + 1) == Some(&'"') => {
+                        name.push('"');
+                        i += 2;
+                    }
+                    '"' => return Some((name, i + 1)),
+                    c => {
+                        name.push(*c);
+                        i += 1;
+                    }
+                }
+            }
+        }
+        c if c.is_ascii_alphabetic() => {
+            let mut end = start;
+            while chars
+                .get(end)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
+            {
+                end += 1;
+            }
+            let name: String = chars.get(start..end)?.iter().collect();
+            Some((name.to_ascii_lowercase(), end))
+        }
+        _ => None,
+    }
+}
+
+/// Removes `keyspace.` qualifiers from UDT names in a type string, refusing qualifiers that
+/// name another keyspace (user types can only be used in their own keyspace).
+fn strip_keyspace_qualifiers(text: &str, keyspace: &str) -> Result<String, SchemaError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let Some((name, end)) = identifier_at(&chars, i) else {
+            if let Some(c) = chars.get(i) {
+                out.push(*c);
+            }
+            i += 1;
+            continue;
+        };
+        let mut dot = end;
+        while chars.get(dot).is_some_and(|c| c.is_whitespace()) {
+            dot += 1;
+        }
+        if chars.get(dot) == Some(&'.') {
+            if name != keyspace {
+                return Err(SchemaError::invalid(format!(
+                    "Statement on keyspace {keyspace} cannot refer to a user type in keyspace {name}; user types can only be used in the keyspace they are defined in"
+                )));
+            }
+            i = dot + 1;
+            while chars.get(i).is_some_and(|c| c.is_whitespace()) {
+                i += 1;
+            }
+            continue;
+        }
+        out.extend(chars.get(i..end).unwrap_or_default());
+        i = end;
+    }
+    Ok(out)
 }
 
 impl serde::Serialize for Schema {

@@ -850,3 +850,37 @@ fn sample_schema_structure() {
     let ids: Vec<u32> = t.columns().iter().map(|c| c.id.0).collect();
     assert_eq!(ids, (0..9).collect::<Vec<u32>>());
 }
+
+#[test]
+fn qualified_type_names() {
+    let mut s = with_keyspace();
+    create_keyspace(&mut s, "other", simple("1")).expect("other");
+    s.create_type(&CreateType {
+        keyspace: "ks".into(),
+        name: "Point".into(),
+        if_not_exists: false,
+        fields: vec![("x".into(), CqlType::Int)],
+    })
+    .expect("Point");
+    let a = s
+        .parse_type("ks", "frozen<ks.\"Point\">")
+        .expect("own keyspace");
+    let b = s
+        .parse_type("ks", "frozen<\"Point\">")
+        .expect("unqualified");
+    assert_eq!(a, b);
+    assert_eq!(
+        s.parse_type("ks", "map<text, KS . \"Point\">").map(|_| ()),
+        Ok(())
+    );
+    assert_eq!(
+        s.parse_type("ks", "frozen<other.\"Point\">").map_err(|e| e.to_string()),
+        Err("Statement on keyspace ks cannot refer to a user type in keyspace other; user types can only be used in the keyspace they are defined in".to_string())
+    );
+    assert_eq!(
+        s.parse_type("ks", "frozen<point>")
+            .map_err(|e| e.to_string()),
+        Err("Unknown type ks.point".to_string())
+    );
+    assert!(s.parse_type("ks", "map<text").is_err());
+}
