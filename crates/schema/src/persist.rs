@@ -17,7 +17,7 @@ use crate::keyspace::{KeyspaceMetadata, KeyspaceSchema, UserType};
 use crate::params::TableParams;
 use crate::replication::Replication;
 use crate::schema::Schema;
-use crate::system::is_system_keyspace;
+use crate::system::is_builtin_keyspace;
 use crate::table::{ColumnKind, ColumnMetadata, DroppedColumn, TableMetadata};
 
 /// The persisted format this build writes and reads.
@@ -185,7 +185,7 @@ impl KeyspaceDto {
     }
 
     fn into_keyspace(self) -> Result<KeyspaceSchema, SchemaError> {
-        if is_system_keyspace(&self.name) {
+        if is_builtin_keyspace(&self.name) {
             return Err(SchemaError::corrupt(format!(
                 "system keyspace {} in persisted user schema",
                 self.name

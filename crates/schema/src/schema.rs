@@ -18,7 +18,7 @@ use meridian_types::model::TableId;
 use crate::error::SchemaError;
 use crate::keyspace::{KeyspaceSchema, UserType};
 use crate::persist::SchemaDto;
-use crate::system::{is_system_keyspace, system_keyspaces};
+use crate::system::{is_builtin_keyspace, system_keyspaces};
 use crate::table::{name_uuid_from_bytes, TableMetadata};
 
 /// Salt mixed into the version digest, so that Meridian versions never collide with the
@@ -62,7 +62,7 @@ impl Schema {
     pub fn user_keyspaces(&self) -> impl Iterator<Item = &KeyspaceSchema> {
         self.keyspaces
             .values()
-            .filter(|ks| !is_system_keyspace(&ks.metadata.name))
+            .filter(|ks| !is_builtin_keyspace(&ks.metadata.name))
     }
 
     /// The table `keyspace.table`.

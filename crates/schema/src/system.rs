@@ -67,7 +67,16 @@ pub fn is_virtual_keyspace(name: &str) -> bool {
         .any(|k| k.eq_ignore_ascii_case(name))
 }
 
-/// Whether `name` is any system keyspace (local, replicated or virtual).
+/// Whether `name` is exactly the name of one of the system keyspaces (case-sensitive: a user
+/// keyspace may differ from one only by case, and is then a user keyspace).
+pub fn is_builtin_keyspace(name: &str) -> bool {
+    LOCAL_SYSTEM_KEYSPACES.contains(&name)
+        || REPLICATED_SYSTEM_KEYSPACES.contains(&name)
+        || VIRTUAL_SYSTEM_KEYSPACES.contains(&name)
+}
+
+/// Whether `name` is any system keyspace (local, replicated or virtual), compared
+/// case-insensitively as Cassandra's `SchemaConstants.isSystemKeyspace` does.
 pub fn is_system_keyspace(name: &str) -> bool {
     is_local_system_keyspace(name)
         || is_replicated_system_keyspace(name)
@@ -739,6 +748,8 @@ mod tests {
         assert!(is_virtual_keyspace("system_views"));
         assert!(is_system_keyspace("system_traces"));
         assert!(!is_system_keyspace("systemx"));
+        assert!(is_builtin_keyspace("system_auth"));
+        assert!(!is_builtin_keyspace("System_Auth"));
     }
 
     #[test]

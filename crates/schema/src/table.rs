@@ -296,7 +296,7 @@ impl TableMetadata {
 
     /// Whether the table belongs to one of Cassandra's system keyspaces.
     pub fn is_system(&self) -> bool {
-        crate::system::is_system_keyspace(&self.keyspace)
+        crate::system::is_builtin_keyspace(&self.keyspace)
     }
 
     /// Whether any column (or UDT inside a column) refers to the user type `name`.

@@ -285,3 +285,13 @@ proptest! {
         let _ = Schema::from_persisted(&bytes[..end]);
     }
 }
+
+#[test]
+fn keyspaces_named_like_system_ones_are_user_keyspaces() {
+    let mut s = Schema::new();
+    create_keyspace(&mut s, "System_Auth", simple("1")).expect("distinct from system_auth");
+    assert_eq!(s.user_keyspaces().count(), 1);
+    assert_ne!(s.version(), Schema::new().version());
+    let back = Schema::from_persisted(&s.to_persisted()).expect("loads");
+    assert_eq!(back, s);
+}
