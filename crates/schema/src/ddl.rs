@@ -505,8 +505,7 @@ impl Schema {
             })
     }
 
-    /// `CREATE KEYSPACE`.
-    pub fn create_keyspace(
+    fn create_keyspace_impl(
         &mut self,
         stmt: &CreateKeyspace,
         topology: &ClusterTopology,
@@ -546,8 +545,7 @@ impl Schema {
         ))
     }
 
-    /// `ALTER KEYSPACE` (replicated system keyspaces may be altered, as in Cassandra).
-    pub fn alter_keyspace(
+    fn alter_keyspace_impl(
         &mut self,
         stmt: &AlterKeyspace,
         topology: &ClusterTopology,
@@ -594,8 +592,7 @@ impl Schema {
         ))
     }
 
-    /// `DROP KEYSPACE`.
-    pub fn drop_keyspace(
+    fn drop_keyspace_impl(
         &mut self,
         name: &str,
         if_exists: bool,
@@ -618,8 +615,7 @@ impl Schema {
         )))
     }
 
-    /// `CREATE TABLE`. `generated_id` is used unless the statement gives `WITH id = …`.
-    pub fn create_table(
+    fn create_table_impl(
         &mut self,
         stmt: &CreateTable,
         generated_id: TableId,
@@ -680,8 +676,7 @@ impl Schema {
         ))
     }
 
-    /// `ALTER TABLE`.
-    pub fn alter_table(
+    fn alter_table_impl(
         &mut self,
         keyspace: &str,
         table: &str,
@@ -750,8 +745,7 @@ impl Schema {
         ))
     }
 
-    /// `DROP TABLE`.
-    pub fn drop_table(
+    fn drop_table_impl(
         &mut self,
         keyspace: &str,
         table: &str,
@@ -778,8 +772,7 @@ impl Schema {
         }
     }
 
-    /// `CREATE TYPE`.
-    pub fn create_type(&mut self, stmt: &CreateType) -> Result<DdlOutcome, SchemaError> {
+    fn create_type_impl(&mut self, stmt: &CreateType) -> Result<DdlOutcome, SchemaError> {
         authorize(&stmt.keyspace, None, Permission::Create)?;
         check_modifiable(self, &stmt.keyspace)?;
         let Some(keyspace) = self.keyspaces.get(&stmt.keyspace) else {
@@ -823,9 +816,7 @@ impl Schema {
         ))
     }
 
-    /// `ALTER TYPE`; the new definition replaces the old one in every table and type of the
-    /// keyspace that uses it.
-    pub fn alter_type(
+    fn alter_type_impl(
         &mut self,
         keyspace: &str,
         name: &str,
@@ -947,8 +938,7 @@ impl Schema {
         ))
     }
 
-    /// `DROP TYPE`; refused while other types or tables use the type.
-    pub fn drop_type(
+    fn drop_type_impl(
         &mut self,
         keyspace: &str,
         name: &str,
@@ -999,6 +989,112 @@ impl Schema {
             keyspace,
             Some(name),
         ))
+    }
+}
+
+impl Schema {
+    /// `CREATE KEYSPACE`.
+    pub fn create_keyspace(
+        &mut self,
+        stmt: &CreateKeyspace,
+        topology: &ClusterTopology,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.create_keyspace_impl(stmt, topology);
+        self.after_change(outcome)
+    }
+
+    /// `ALTER KEYSPACE` (replicated system keyspaces may be altered, as in Cassandra).
+    pub fn alter_keyspace(
+        &mut self,
+        stmt: &AlterKeyspace,
+        topology: &ClusterTopology,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.alter_keyspace_impl(stmt, topology);
+        self.after_change(outcome)
+    }
+
+    /// `DROP KEYSPACE`.
+    pub fn drop_keyspace(
+        &mut self,
+        name: &str,
+        if_exists: bool,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.drop_keyspace_impl(name, if_exists);
+        self.after_change(outcome)
+    }
+
+    /// `CREATE TABLE`. `generated_id` is used unless the statement gives `WITH id = …`.
+    pub fn create_table(
+        &mut self,
+        stmt: &CreateTable,
+        generated_id: TableId,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.create_table_impl(stmt, generated_id);
+        self.after_change(outcome)
+    }
+
+    /// `ALTER TABLE`.
+    pub fn alter_table(
+        &mut self,
+        keyspace: &str,
+        table: &str,
+        if_exists: bool,
+        op: &AlterTableOp,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.alter_table_impl(keyspace, table, if_exists, op);
+        self.after_change(outcome)
+    }
+
+    /// `DROP TABLE`.
+    pub fn drop_table(
+        &mut self,
+        keyspace: &str,
+        table: &str,
+        if_exists: bool,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.drop_table_impl(keyspace, table, if_exists);
+        self.after_change(outcome)
+    }
+
+    /// `CREATE TYPE`.
+    pub fn create_type(&mut self, stmt: &CreateType) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.create_type_impl(stmt);
+        self.after_change(outcome)
+    }
+
+    /// `ALTER TYPE`; the new definition replaces the old one in every table and type of the
+    /// keyspace that uses it.
+    pub fn alter_type(
+        &mut self,
+        keyspace: &str,
+        name: &str,
+        if_exists: bool,
+        op: &AlterTypeOp,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.alter_type_impl(keyspace, name, if_exists, op);
+        self.after_change(outcome)
+    }
+
+    /// `DROP TYPE`; refused while other types or tables use the type.
+    pub fn drop_type(
+        &mut self,
+        keyspace: &str,
+        name: &str,
+        if_exists: bool,
+    ) -> Result<DdlOutcome, SchemaError> {
+        let outcome = self.drop_type_impl(keyspace, name, if_exists);
+        self.after_change(outcome)
+    }
+
+    /// Refreshes the cached version after an applied change.
+    fn after_change(
+        &mut self,
+        outcome: Result<DdlOutcome, SchemaError>,
+    ) -> Result<DdlOutcome, SchemaError> {
+        if let Ok(DdlOutcome::Applied(_)) = &outcome {
+            self.refresh_version();
+        }
+        outcome
     }
 }
 

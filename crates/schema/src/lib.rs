@@ -8,10 +8,11 @@
 //! * [`Schema`] holds every keyspace; system keyspaces ([`system`]) are always present and
 //!   immutable; user keyspaces change only through the DDL methods ([`ddl`]), which validate
 //!   like Cassandra (same checks, order, messages and error classes, see [`SchemaError`]).
-//! * [`Schema::version`] digests the user schema (MD5, as a version 3 UUID): the same content
-//!   gives the same version on every node.
-//! * [`Schema`] implements serde `Serialize` / `Deserialize` (user keyspaces only, with a
-//!   format version; see [`persist`]).
+//! * [`Schema::version`] digests the distributed schema (user keyspaces and the replicated
+//!   system keyspaces; MD5, as a version 3 UUID): the same content gives the same version on
+//!   every node.
+//! * [`Schema`] implements serde `Serialize` / `Deserialize` (the distributed keyspaces, with
+//!   a format version; see [`persist`]).
 //! * [`rows`] generates `system_schema.*` and `system_virtual_schema.*` rows;
 //!   [`describe`] prints `CREATE` statements exactly as Cassandra 5.0's `DESCRIBE`.
 

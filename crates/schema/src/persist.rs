@@ -1,4 +1,5 @@
-//! The persisted (and digested) form of the user schema: plain serde structures with a
+//! The persisted (and digested) form of the distributed schema (user keyspaces and the
+//! replicated system keyspaces, see [`Schema::distributed_keyspaces`]): plain serde structures with a
 //! format version ([`FORMAT_VERSION`]), types spelled as CQL type strings, user types listed
 //! in dependency order so that loading resolves every type from the ones before it.
 //!
@@ -17,7 +18,7 @@ use crate::keyspace::{KeyspaceMetadata, KeyspaceSchema, UserType};
 use crate::params::TableParams;
 use crate::replication::Replication;
 use crate::schema::Schema;
-use crate::system::is_builtin_keyspace;
+use crate::system::{is_builtin_keyspace, REPLICATED_SYSTEM_KEYSPACES};
 use crate::table::{ColumnKind, ColumnMetadata, DroppedColumn, TableMetadata};
 
 /// The persisted format this build writes and reads.
@@ -122,7 +123,7 @@ impl SchemaDto {
         SchemaDto {
             format_version: FORMAT_VERSION,
             keyspaces: schema
-                .user_keyspaces()
+                .distributed_keyspaces()
                 .map(KeyspaceDto::from_keyspace)
                 .collect(),
         }
@@ -139,25 +140,28 @@ impl SchemaDto {
             return Err(SchemaError::corrupt("too many keyspaces"));
         }
         let mut schema = Schema::new();
-        let mut ids = BTreeSet::new();
+        let mut loaded = BTreeSet::new();
         for ks in self.keyspaces {
             let ks = ks.into_keyspace()?;
-            if schema.keyspaces.contains_key(&ks.metadata.name) {
+            if !loaded.insert(ks.metadata.name.clone()) {
                 return Err(SchemaError::corrupt(format!(
                     "keyspace {} listed twice",
                     ks.metadata.name
                 )));
             }
-            for t in ks.tables.values() {
-                if !ids.insert(t.id) {
-                    return Err(SchemaError::corrupt(format!(
-                        "table id {} used twice",
-                        t.id.0
-                    )));
-                }
-            }
+            // A persisted replicated system keyspace replaces the built-in definition.
             schema.keyspaces.insert(ks.metadata.name.clone(), ks);
         }
+        let mut ids = BTreeSet::new();
+        for t in schema.keyspaces.values().flat_map(|ks| ks.tables.values()) {
+            if !ids.insert(t.id) {
+                return Err(SchemaError::corrupt(format!(
+                    "table id {} used twice",
+                    t.id.0
+                )));
+            }
+        }
+        schema.refresh_version();
         Ok(schema)
     }
 }
@@ -185,7 +189,9 @@ impl KeyspaceDto {
     }
 
     fn into_keyspace(self) -> Result<KeyspaceSchema, SchemaError> {
-        if is_builtin_keyspace(&self.name) {
+        if is_builtin_keyspace(&self.name)
+            && !REPLICATED_SYSTEM_KEYSPACES.contains(&self.name.as_str())
+        {
             return Err(SchemaError::corrupt(format!(
                 "system keyspace {} in persisted user schema",
                 self.name

@@ -6,9 +6,10 @@
 //! validated DDL methods (see `ddl`), so every table satisfies the invariants documented on
 //! [`TableMetadata`].
 //!
-//! The version ([`Schema::version`]) is a digest of the user keyspaces only, like Cassandra's:
-//! two nodes holding the same user schema report the same version regardless of the order in
-//! which it was built.
+//! The version ([`Schema::version`]) is a digest of the distributed keyspaces (user keyspaces
+//! and the replicated system keyspaces; like Cassandra's, it leaves out the node-local system
+//! keyspaces): two nodes holding the same schema report the same version regardless of the
+//! order in which it was built. It is cached and recomputed after every applied change.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +19,7 @@ use meridian_types::model::TableId;
 use crate::error::SchemaError;
 use crate::keyspace::{KeyspaceSchema, UserType};
 use crate::persist::SchemaDto;
-use crate::system::{is_builtin_keyspace, system_keyspaces};
+use crate::system::{is_builtin_keyspace, system_keyspaces, REPLICATED_SYSTEM_KEYSPACES};
 use crate::table::{name_uuid_from_bytes, TableMetadata};
 
 /// Salt mixed into the version digest, so that Meridian versions never collide with the
@@ -29,6 +30,8 @@ const VERSION_SALT: &[u8] = b"meridian/schema-version/v1\0";
 #[derive(Clone, Debug, PartialEq)]
 pub struct Schema {
     pub(crate) keyspaces: BTreeMap<String, KeyspaceSchema>,
+    /// [`Schema::version`], recomputed after every applied change.
+    version: uuid::Uuid,
 }
 
 impl Default for Schema {
@@ -40,12 +43,15 @@ impl Default for Schema {
 impl Schema {
     /// A schema holding only the system keyspaces.
     pub fn new() -> Schema {
-        Schema {
+        let mut schema = Schema {
             keyspaces: system_keyspaces()
                 .into_iter()
                 .map(|ks| (ks.metadata.name.clone(), ks))
                 .collect(),
-        }
+            version: uuid::Uuid::nil(),
+        };
+        schema.refresh_version();
+        schema
     }
 
     /// All keyspaces (system, virtual and user) by name.
@@ -63,6 +69,18 @@ impl Schema {
         self.keyspaces
             .values()
             .filter(|ks| !is_builtin_keyspace(&ks.metadata.name))
+    }
+
+    /// The keyspaces that are replicated schema: user keyspaces and the replicated system
+    /// keyspaces (`system_auth`, `system_distributed`, `system_traces`, whose replication
+    /// and table options users may alter). These are persisted and digested into the
+    /// version; the local (`system`, `system_schema`) and virtual keyspaces are part of the
+    /// code.
+    pub fn distributed_keyspaces(&self) -> impl Iterator<Item = &KeyspaceSchema> {
+        self.keyspaces.values().filter(|ks| {
+            let name = ks.metadata.name.as_str();
+            !is_builtin_keyspace(name) || REPLICATED_SYSTEM_KEYSPACES.contains(&name)
+        })
     }
 
     /// The table `keyspace.table`.
@@ -100,25 +118,36 @@ impl Schema {
     }
 
     /// The schema version: an MD5 digest (Cassandra's algorithm for versions) of a canonical
-    /// serialization of all user keyspaces and a fixed salt, as a name-based (version 3)
-    /// UUID. Equal user schemas give equal versions on every node; any change to a user
-    /// keyspace, table, column, type, option or dropped-column record changes it.
+    /// serialization of the distributed keyspaces ([`Schema::distributed_keyspaces`]: user
+    /// keyspaces plus the replicated system keyspaces, as in Cassandra, whose digest leaves
+    /// out only the local system keyspaces) and a fixed salt, as a name-based (version 3)
+    /// UUID. Equal schemas give equal versions on every node whatever the order they were
+    /// built in; any change to a keyspace, table, column, type, option or dropped-column
+    /// record changes it.
+    ///
+    /// The version is cached: reading it is free.
     pub fn version(&self) -> uuid::Uuid {
+        self.version
+    }
+
+    /// Recomputes the cached version (after any change to the keyspaces).
+    pub(crate) fn refresh_version(&mut self) {
         let dto = SchemaDto::from_schema(self);
         let mut input = VERSION_SALT.to_vec();
         // Serializing plain structs, strings and numbers cannot fail.
         input.extend(serde_json::to_vec(&dto.keyspaces).unwrap_or_default());
-        name_uuid_from_bytes(&input)
+        self.version = name_uuid_from_bytes(&input);
     }
 
-    /// The persisted form of the user keyspaces (JSON with a format version), for
+    /// The persisted form of the distributed keyspaces (JSON with a format version), for
     /// [`Schema::from_persisted`].
     pub fn to_persisted(&self) -> Vec<u8> {
         serde_json::to_vec(&SchemaDto::from_schema(self)).unwrap_or_default()
     }
 
-    /// Rebuilds a schema from [`Schema::to_persisted`] output; system keyspaces come from
-    /// this build's definitions. Untrusted input: malformed data is an error, never a panic.
+    /// Rebuilds a schema from [`Schema::to_persisted`] output; local system and virtual
+    /// keyspaces come from this build's definitions, persisted replicated system keyspaces
+    /// replace the built-in ones. Untrusted input: malformed data is an error, never a panic.
     pub fn from_persisted(bytes: &[u8]) -> Result<Schema, SchemaError> {
         let dto: SchemaDto = serde_json::from_slice(bytes)
             .map_err(|e| SchemaError::corrupt(format!("not a persisted schema: {e}")))?;
@@ -198,8 +227,8 @@ fn strip_keyspace_qualifiers(text: &str, keyspace: &str) -> Result<String, Schem
 }
 
 impl serde::Serialize for Schema {
-    /// Serializes the user keyspaces with a format version (system keyspaces are part of the
-    /// code, not of the data).
+    /// Serializes the distributed keyspaces with a format version (local system and virtual
+    /// keyspaces are part of the code, not of the data).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         SchemaDto::from_schema(self).serialize(serializer)
     }

@@ -197,7 +197,9 @@ fn keyspace_errors() {
             ErrorKind::Unauthorized
         )
     );
-    // Replicated system keyspaces may be altered.
+    // Replicated system keyspaces may be altered; the change is part of the version and is
+    // persisted.
+    let before = s.version();
     let alter = AlterKeyspace {
         name: "system_auth".into(),
         if_exists: false,
@@ -207,8 +209,16 @@ fn keyspace_errors() {
         s.alter_keyspace(&alter, &topology()),
         Ok(DdlOutcome::Applied(_))
     ));
-    // System keyspaces are never part of the version.
-    assert_eq!(s.version(), Schema::new().version());
+    assert_ne!(s.version(), before);
+    let back = Schema::from_persisted(&s.to_persisted()).expect("loads");
+    assert_eq!(
+        back.keyspace("system_auth")
+            .map(|k| &k.metadata.replication),
+        Some(&Replication::Simple {
+            replication_factor: 3
+        })
+    );
+    assert_eq!(back.version(), s.version());
 }
 
 #[test]

@@ -213,8 +213,9 @@ fn persistence_round_trips() {
     let json = serde_json::to_string(&s).expect("serializes");
     let via_serde: Schema = serde_json::from_str(&json).expect("deserializes");
     assert_eq!(via_serde, s);
-    // System keyspaces are not persisted.
-    assert!(!json.contains("system_schema"));
+    // Local system keyspaces are not persisted; replicated ones are.
+    assert!(!json.contains("\"system_schema\""));
+    assert!(json.contains("\"system_auth\""));
     assert!(json.contains(&format!("\"format_version\":{FORMAT_VERSION}")));
 }
 
@@ -227,7 +228,8 @@ fn merge(s: &mut Schema, other: Schema) {
         mine.get_mut("keyspaces").and_then(|k| k.as_array_mut()),
         value.get_mut("keyspaces").and_then(|k| k.as_array_mut()),
     ) {
-        a.append(b);
+        let present: Vec<serde_json::Value> = a.iter().map(|k| k["name"].clone()).collect();
+        a.extend(b.drain(..).filter(|k| !present.contains(&k["name"])));
     }
     *s = Schema::from_persisted(&serde_json::to_vec(&mine).expect("json")).expect("merged");
 }
