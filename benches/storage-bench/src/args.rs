@@ -76,7 +76,7 @@ USAGE:
 OPTIONS (defaults of a full run; --quick lowers the sizes, options given after it win):
   --quick                 smoke run (about a minute)
   --writes N              blind writes per periodic/fjall-default run     [1000000]
-  --sync-writes N         blind writes per batch/fjall-SyncAll run         [200000]
+  --sync-writes N         blind writes per batch/fjall-SyncAll run         [100000]
   --batch-threads N       writer threads of the durable runs               [16]
   --value-bytes N         value length                                     [100]
   --memtable-keys N       partitions loaded for memtable-resident reads    [100000]
@@ -101,7 +101,7 @@ impl Options {
         Options {
             quick: false,
             writes: 1_000_000,
-            sync_writes: 200_000,
+            sync_writes: 100_000,
             batch_threads: 16,
             value_len_bytes: 100,
             memtable_keys: 100_000,

@@ -143,6 +143,7 @@ fn chrono_secs() -> String {
 
 fn run(o: &Options, args: &[String]) -> Result<Report, BenchError> {
     chrono_secs();
+    let started = Instant::now();
     let machine = Machine::detect();
     let quoted: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
     let command = format!(
@@ -204,6 +205,10 @@ fn run(o: &Options, args: &[String]) -> Result<Report, BenchError> {
         write_amp_section(o, &values, user_bytes_per_write, &mut report)?;
     }
     progress("done");
+    report.footer.push(format!(
+        "run time: {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
     report.footer.push(format!(
         "load average at end: {} (other processes on this machine share its {} cores)",
         Machine::detect().load_average,
@@ -571,7 +576,7 @@ fn write_amp_section(
         let dir = tempdir(&o.dir, "meridian-wa")?;
         let m = MeridianStore::open(dir.path(), MeridianSync::Periodic, strategy, o.cache_bytes)?;
         progress(&format!(
-            "write amplification: {} , {writes} writes ({:.2} GB user bytes)",
+            "write amplification: {}, {writes} writes ({:.2} GB user bytes)",
             strategy.class(),
             (writes * user_bytes_per_write) as f64 / BYTES_PER_GB
         ));

@@ -87,6 +87,11 @@ pub struct MeridianStore {
     next_timestamp_micros: AtomicI64,
 }
 
+/// Bound on the major compactions tried to get a table down to one SSTable.
+pub const MAJOR_COMPACTION_ATTEMPTS: usize = 50;
+/// Pause between those attempts (lets a background compaction finish).
+const MAJOR_COMPACTION_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The one regular column of the benchmark table.
 const VALUE_COLUMN: ColumnId = ColumnId(0);
 
@@ -143,12 +148,19 @@ impl MeridianStore {
         Ok(self.engine.table_stats(self.table)?)
     }
 
-    /// Flushes the memtable and compacts everything into as few SSTables as the strategy
-    /// makes (major compaction, then whatever the strategy still wants).
+    /// Flushes the memtable and compacts everything into one SSTable (size-tiered major
+    /// compaction). A major compaction leaves out SSTables that a background compaction is
+    /// rewriting at that moment, so it is repeated (at most [`MAJOR_COMPACTION_ATTEMPTS`]
+    /// times) until a single SSTable remains.
     pub fn flush_and_compact(&self) -> Result<(), BenchError> {
         self.engine.flush(self.table)?;
-        self.engine.major_compaction(self.table)?;
-        self.engine.compact_until_idle(self.table)?;
+        for _ in 0..MAJOR_COMPACTION_ATTEMPTS {
+            self.engine.major_compaction(self.table)?;
+            if self.stats()?.sstable_count <= 1 {
+                break;
+            }
+            std::thread::sleep(MAJOR_COMPACTION_RETRY_PAUSE);
+        }
         Ok(())
     }
 
