@@ -583,14 +583,13 @@ pub fn resolve_type(
     keyspace: &str,
     schema: &Schema,
 ) -> Result<CqlType, QueryError> {
-    resolve_type_inner(ty, keyspace, schema, false)
+    resolve_type_inner(ty, keyspace, schema)
 }
 
 fn resolve_type_inner(
     ty: &ast::CqlType,
     keyspace: &str,
     schema: &Schema,
-    inside_collection: bool,
 ) -> Result<CqlType, QueryError> {
     use ast::NativeType as N;
     Ok(match ty {
@@ -599,14 +598,7 @@ fn resolve_type_inner(
             N::Bigint => CqlType::Bigint,
             N::Blob => CqlType::Blob,
             N::Boolean => CqlType::Boolean,
-            N::Counter => {
-                if inside_collection {
-                    return Err(invalid(format!(
-                        "Counters are not allowed inside collections: {ty}"
-                    )));
-                }
-                CqlType::Counter
-            }
+            N::Counter => CqlType::Counter,
             N::Date => CqlType::Date,
             N::Decimal => CqlType::Decimal,
             N::Double => CqlType::Double,
@@ -624,7 +616,7 @@ fn resolve_type_inner(
             N::Varint => CqlType::Varint,
         },
         ast::CqlType::List(e) | ast::CqlType::Set(e) => {
-            let element = resolve_type_inner(e, keyspace, schema, true)?;
+            let element = resolve_type_inner(e, keyspace, schema)?;
             check_collection_element(&element, ty)?;
             if matches!(ty, ast::CqlType::Set(_)) && element.references_duration() {
                 return Err(invalid(format!(
@@ -638,8 +630,8 @@ fn resolve_type_inner(
             }
         }
         ast::CqlType::Map(k, v) => {
-            let key = resolve_type_inner(k, keyspace, schema, true)?;
-            let value = resolve_type_inner(v, keyspace, schema, true)?;
+            let key = resolve_type_inner(k, keyspace, schema)?;
+            let value = resolve_type_inner(v, keyspace, schema)?;
             check_collection_element(&key, ty)?;
             check_collection_element(&value, ty)?;
             if key.references_duration() {
@@ -652,7 +644,7 @@ fn resolve_type_inner(
         ast::CqlType::Tuple(types) => CqlType::Tuple(
             types
                 .iter()
-                .map(|t| resolve_type_inner(t, keyspace, schema, true).map(CqlType::freeze))
+                .map(|t| resolve_type_inner(t, keyspace, schema).map(CqlType::freeze))
                 .collect::<Result<_, _>>()?,
         ),
         ast::CqlType::Vector(e, n) => {
@@ -661,11 +653,11 @@ fn resolve_type_inner(
                     "vectors may only have positive dimensions; given {n}"
                 )));
             }
-            let element = resolve_type_inner(e, keyspace, schema, true)?;
+            let element = resolve_type_inner(e, keyspace, schema)?;
             CqlType::Vector(Box::new(element.freeze()), *n as u32)
         }
         ast::CqlType::Frozen(inner) => {
-            let resolved = resolve_type_inner(inner, keyspace, schema, false)?;
+            let resolved = resolve_type_inner(inner, keyspace, schema)?;
             match resolved {
                 CqlType::List(_) | CqlType::Set(_) | CqlType::Map(..) | CqlType::Udt(_) => {
                     CqlType::Frozen(Box::new(freeze_nested(resolved)))
@@ -720,6 +712,9 @@ fn freeze_nested(ty: CqlType) -> CqlType {
 
 fn check_collection_element(element: &CqlType, whole: &ast::CqlType) -> Result<(), QueryError> {
     match element {
+        CqlType::Counter => Err(invalid(format!(
+            "Counters are not allowed inside collections: {whole}"
+        ))),
         CqlType::List(_) | CqlType::Set(_) | CqlType::Map(..) => Err(invalid(format!(
             "Non-frozen collections are not allowed inside collections: {whole}"
         ))),
