@@ -116,12 +116,7 @@ pub(crate) fn parse_json(
         if v.is_null() {
             continue;
         }
-        let bytes = crate::json::from_json(&column.ty, &v).map_err(|e| {
-            QueryError::invalid(format!(
-                "Error decoding JSON value for {}: {e}",
-                column.name
-            ))
-        })?;
+        let bytes = crate::json::from_json_column(&column.name, &column.ty, &v)?;
         if let Some(b) = bytes {
             out.values.insert(column.id, b);
         }
