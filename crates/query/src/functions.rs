@@ -155,6 +155,17 @@ enum Body {
     FromJson,
     Operation(ast::ArithmeticOp),
     Negate,
+    Math(MathFn),
+}
+
+/// Cassandra 5.0's math functions (`MathFcts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MathFn {
+    Abs,
+    Exp,
+    Log,
+    Log10,
+    Round,
 }
 
 /// A resolved scalar function overload.
@@ -398,6 +409,14 @@ impl ScalarFn {
                         .map_err(|e| self.failure(e)),
                 }
             }
+            Body::Math(m) => {
+                let Some(v) = arg(0) else { return Ok(None) };
+                let t = arg_type(0);
+                match numeric::decode(&t, v).map_err(|e| self.failure(e))? {
+                    None => Ok(None),
+                    Some(n) => math(*m, &t, &n).map(Some).map_err(|e| self.failure(e)),
+                }
+            }
         }
     }
 
@@ -506,6 +525,84 @@ impl ScalarFn {
             return Ok(Some(Bytes::copy_from_slice(&date.to_be_bytes())));
         }
         Ok(Some(Bytes::copy_from_slice(&floor.to_be_bytes())))
+    }
+}
+
+/// Java's `Math.round(double)`: half up, saturating to the `long` range, NaN to 0.
+fn java_round(x: f64) -> i64 {
+    if x.is_nan() {
+        return 0;
+    }
+    let f = x.floor();
+    let r = if x - f >= 0.5 { f + 1.0 } else { f };
+    r as i64
+}
+
+/// A math function on a number of type `ty`, with Cassandra's per-type results: `abs` keeps
+/// the type (the minimum of a fixed-size type stays itself, as Java's `Math.abs`), `exp`,
+/// `log` and `log10` compute in doubles then convert back to the type, `round` rounds half
+/// up to an integral value of the same type.
+fn math(m: MathFn, ty: &CqlType, n: &numeric::Num) -> Result<Bytes, String> {
+    use numeric::Num;
+    match m {
+        MathFn::Abs => match n {
+            Num::Int(v) => numeric::encode_as(
+                ty,
+                &Num::Int(match ty {
+                    CqlType::Tinyint => i64::from((*v as i8).wrapping_abs()),
+                    CqlType::Smallint => i64::from((*v as i16).wrapping_abs()),
+                    CqlType::Int => i64::from((*v as i32).wrapping_abs()),
+                    _ => v.wrapping_abs(),
+                }),
+            ),
+            Num::F32(v) => Ok(Bytes::copy_from_slice(&v.abs().to_be_bytes())),
+            Num::F64(v) => Ok(Bytes::copy_from_slice(&v.abs().to_be_bytes())),
+            Num::Big(v) => numeric::encode_as(ty, &Num::Big(num_traits::Signed::abs(v))),
+            Num::Dec(d) => {
+                let abs = if num_traits::Signed::is_negative(&d.unscaled) {
+                    d.neg()
+                } else {
+                    d.clone()
+                };
+                Ok(Bytes::from(abs.to_bytes()))
+            }
+        },
+        MathFn::Exp | MathFn::Log | MathFn::Log10 => {
+            let x = n.double_value();
+            let r = match m {
+                MathFn::Exp => x.exp(),
+                MathFn::Log => x.ln(),
+                _ => x.log10(),
+            };
+            match ty {
+                CqlType::Decimal => crate::terms::number::Decimal::from_f64(r)
+                    .map(|d| Bytes::from(d.to_bytes()))
+                    .ok_or_else(|| format!("Infinite or NaN result {r}")),
+                CqlType::Varint => {
+                    numeric::encode_as(ty, &Num::Int(crate::terms::number::f64_to_i64_java(r)))
+                }
+                _ => numeric::encode_as(ty, &Num::F64(r)),
+            }
+        }
+        MathFn::Round => match (ty, n) {
+            (CqlType::Float, Num::F32(v)) => {
+                let r = if v.is_nan() {
+                    0
+                } else {
+                    java_round(f64::from(*v)).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
+                };
+                Ok(Bytes::copy_from_slice(&(r as f32).to_be_bytes()))
+            }
+            (CqlType::Double, Num::F64(v)) => Ok(Bytes::copy_from_slice(
+                &(java_round(*v) as f64).to_be_bytes(),
+            )),
+            (CqlType::Decimal, Num::Dec(d)) => {
+                let one = crate::terms::number::Decimal::from_bigint(num_bigint::BigInt::from(1));
+                let rounded = d.divide_to_scale(&one, 0, false)?;
+                Ok(Bytes::from(rounded.to_bytes()))
+            }
+            _ => numeric::encode_as(ty, n),
+        },
     }
 }
 
@@ -777,6 +874,19 @@ fn native_overloads(name: &str) -> Vec<ScalarFn> {
             .iter()
             .map(|t| f(vec![t.clone()], t.clone(), Body::Negate))
             .collect(),
+        "abs" | "exp" | "log" | "log10" | "round" => {
+            let m = match name {
+                "abs" => MathFn::Abs,
+                "exp" => MathFn::Exp,
+                "log" => MathFn::Log,
+                "log10" => MathFn::Log10,
+                _ => MathFn::Round,
+            };
+            numeric::NUMERIC_TYPES
+                .iter()
+                .map(|t| f(vec![t.clone()], t.clone(), Body::Math(m)))
+                .collect()
+        }
         _ => {
             if let Some(op) = operator_of(name) {
                 let mut out = Vec::new();
@@ -1296,6 +1406,64 @@ mod tests {
         let null = scalar("_add", &[typed(CqlType::Int), typed(CqlType::Int)])
             .and_then(|f| f.call(&[None, Some(Bytes::from_static(&[0, 0, 0, 1]))], &o));
         assert_eq!(null, Ok(None));
+    }
+
+    #[test]
+    fn math_functions() {
+        let o = opts();
+        let call = |name: &str, ty: CqlType, v: Bytes| {
+            scalar(name, &[Some(ty)]).and_then(|f| f.call(&[Some(v)], &o))
+        };
+        let int = |v: i32| Bytes::copy_from_slice(&v.to_be_bytes());
+        let double = |v: f64| Bytes::copy_from_slice(&v.to_be_bytes());
+        assert_eq!(call("abs", CqlType::Int, int(-5)), Ok(Some(int(5))));
+        assert_eq!(
+            call("abs", CqlType::Int, int(i32::MIN)),
+            Ok(Some(int(i32::MIN)))
+        );
+        assert_eq!(
+            call("round", CqlType::Double, double(-2.5)),
+            Ok(Some(double(-2.0)))
+        );
+        assert_eq!(
+            call("round", CqlType::Double, double(2.5)),
+            Ok(Some(double(3.0)))
+        );
+        assert_eq!(call("exp", CqlType::Int, int(1)), Ok(Some(int(2))));
+        assert_eq!(
+            call("log10", CqlType::Double, double(1000.0)),
+            Ok(Some(double(3.0)))
+        );
+        let dec = |s: &str| {
+            Bytes::from(
+                crate::terms::number::Decimal::parse(s)
+                    .map(|d| d.to_bytes())
+                    .unwrap_or_default(),
+            )
+        };
+        assert_eq!(
+            call("round", CqlType::Decimal, dec("2.5")),
+            Ok(Some(dec("3")))
+        );
+        assert_eq!(
+            call("abs", CqlType::Decimal, dec("-2.50")),
+            Ok(Some(dec("2.50")))
+        );
+        // An integer literal resolves to the int overload.
+        let lit = ast::Term::Constant(ast::Constant::Integer("-3".into()));
+        let schema = Schema::new();
+        let scope = Scope {
+            keyspace: "",
+            schema: &schema,
+            receiver_keyspace: "",
+            receiver_table: "",
+        };
+        let name = ast::FunctionName {
+            keyspace: None,
+            name: ast::Identifier::new("abs"),
+        };
+        let f = resolve_scalar(&name, &[ArgInfo::Term(&lit)], None, &scope);
+        assert_eq!(f.ok().flatten().map(|f| f.return_type), Some(CqlType::Int));
     }
 
     #[test]

@@ -25,12 +25,12 @@ use meridian_types::cql_type::{compare, CqlType};
 use serde_json::Value as Json;
 
 use crate::error::QueryError;
-use crate::terms::native;
 use crate::terms::number::{
     java_double_to_string, java_float_to_string, parse_bigint, varint_from_bytes, varint_to_bytes,
     Decimal,
 };
 use crate::terms::temporal;
+use crate::terms::{native, put_unsigned_vint};
 
 /// Deepest nesting of collections, tuples and UDTs rendered or parsed.
 pub const MAX_JSON_DEPTH: usize = 64;
@@ -831,24 +831,4 @@ fn parse_value(ty: &CqlType, v: &Json, depth: usize) -> Result<Bytes, String> {
             Ok(buf.freeze())
         }
     }
-}
-
-/// Cassandra's unsigned vint.
-fn put_unsigned_vint(buf: &mut BytesMut, value: u64) {
-    let bits = 64 - value.leading_zeros() as usize;
-    let extra = bits.saturating_sub(7).div_ceil(7).min(8);
-    if extra == 8 {
-        buf.put_u8(0xff);
-        buf.put_u64(value);
-        return;
-    }
-    let first_mask = !(0xffu8 >> extra);
-    let first = if extra == 0 {
-        value as u8
-    } else {
-        (value >> (8 * extra)) as u8
-    };
-    buf.put_u8(first_mask | first);
-    let be = value.to_be_bytes();
-    buf.put_slice(&be[8 - extra..]);
 }

@@ -1196,8 +1196,9 @@ fn evaluate_vector(
     Ok(TermValue::Value(bytes))
 }
 
-/// Cassandra's unsigned vint.
-fn put_unsigned_vint(buf: &mut BytesMut, value: u64) {
+/// Appends Cassandra's unsigned vint encoding of `value` (the length prefix of vector
+/// elements without a fixed size).
+pub(crate) fn put_unsigned_vint(buf: &mut BytesMut, value: u64) {
     let bits = 64 - value.leading_zeros() as usize;
     let extra = bits.saturating_sub(7).div_ceil(7).min(8);
     if extra == 8 {

@@ -328,3 +328,81 @@ fn preferred_types_of_constants() {
         Some(CqlType::Uuid)
     );
 }
+
+mod robustness {
+    use super::*;
+    use meridian_cql_parser::ast::{Constant, Term};
+    use meridian_cql_protocol::Value;
+    use meridian_query::context::{BoundValues, ExecOptions};
+    use meridian_query::terms::{self, TermContext};
+    use meridian_schema::Schema;
+    use proptest::prelude::*;
+
+    const NATIVE: [CqlType; 20] = [
+        CqlType::Ascii,
+        CqlType::Bigint,
+        CqlType::Blob,
+        CqlType::Boolean,
+        CqlType::Counter,
+        CqlType::Date,
+        CqlType::Decimal,
+        CqlType::Double,
+        CqlType::Duration,
+        CqlType::Float,
+        CqlType::Inet,
+        CqlType::Int,
+        CqlType::Smallint,
+        CqlType::Text,
+        CqlType::Time,
+        CqlType::Timestamp,
+        CqlType::Timeuuid,
+        CqlType::Tinyint,
+        CqlType::Uuid,
+        CqlType::Varint,
+    ];
+
+    fn constant() -> impl Strategy<Value = Constant> {
+        prop_oneof![
+            ".{0,24}".prop_map(Constant::String),
+            "-?[0-9]{1,40}".prop_map(Constant::Integer),
+            "-?[0-9]{1,20}(\\.[0-9]{0,20})?([eE]-?[0-9]{1,4})?".prop_map(Constant::Float),
+            "[0-9a-zA-Zµ]{1,12}".prop_map(Constant::Duration),
+            "0x[0-9a-f]{0,9}".prop_map(Constant::Hex),
+            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".prop_map(Constant::Uuid),
+            any::<bool>().prop_map(Constant::Boolean),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any constant for any native receiver either fails with a message or gives a value
+        /// that is valid for the receiver's type.
+        #[test]
+        fn constants_never_panic_and_produce_valid_values(c in constant(), t in 0usize..20) {
+            let ty = NATIVE[t].clone();
+            let schema = Schema::new();
+            let bound = BoundValues::none();
+            let options = ExecOptions::new();
+            let ctx = TermContext { schema: &schema, keyspace: "ks", values: &bound, options: &options };
+            let r = receiver(ty.clone());
+            if let Ok(TermValue::Value(b)) = terms::evaluate(&Term::Constant(c), &r, &ctx) {
+                prop_assert!(meridian_types::cql_type::validate(&ty, &b).is_ok());
+            }
+        }
+
+        /// Arbitrary bound bytes for collection receivers are validated, never trusted.
+        #[test]
+        fn bound_garbage_is_rejected_or_valid(bytes in proptest::collection::vec(any::<u8>(), 0..40), t in 0usize..20) {
+            let ty = set(frozen(map(NATIVE[t].clone(), list(CqlType::Int))));
+            let schema = Schema::new();
+            let bound = BoundValues { values: vec![Value::Bytes(Bytes::from(bytes))] };
+            let options = ExecOptions::new();
+            let ctx = TermContext { schema: &schema, keyspace: "ks", values: &bound, options: &options };
+            let marker = term("?");
+            if let Ok(TermValue::Value(b)) = terms::evaluate(&marker, &receiver(ty.clone()), &ctx) {
+                prop_assert!(meridian_types::cql_type::validate(&ty, &b).is_ok());
+            }
+        }
+    }
+}
