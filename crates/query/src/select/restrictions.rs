@@ -1523,7 +1523,7 @@ impl WhereClause<'_> {
                                         .filter_map(|p| ck_cols.get(*p).copied())
                                         .collect();
                                     Ok(Some(TupleBound {
-                                        values: bind_tuple(&sb.value, &bcols, b, false)?,
+                                        values: bind_tuple(&sb.value, &bcols, b, false, r.multi)?,
                                         inclusive: sb.inclusive,
                                     }))
                                 }
@@ -1537,7 +1537,7 @@ impl WhereClause<'_> {
                     return Ok(slices::normalize(cmp, out));
                 }
                 ClusteringKind::Eq(v) => {
-                    let values = bind_tuple(v, &cols, b, true)?;
+                    let values = bind_tuple(v, &cols, b, true, r.multi)?;
                     for p in &mut prefixes {
                         p.0.extend(values.iter().cloned());
                     }
@@ -1593,7 +1593,7 @@ fn bind_tuple_filter(
             .map(|(t, c)| filter_value(c, &c.name, &c.ty, t, b, "value "))
             .collect(),
         TupleValue::Whole(_) => {
-            let values = bind_tuple(v, cols, b, true)?;
+            let values = bind_tuple(v, cols, b, true, true)?;
             Ok(values)
         }
     }
@@ -1723,17 +1723,17 @@ fn bind_in_list(
     }
 }
 
-/// Binds tuple values for `cols`. `equality`: the null message of `=` / `IN` restrictions.
+/// Binds tuple values for `cols`. `equality`: the null message of `=` / `IN` restrictions;
+/// `multi`: the values come from a multi-column relation (tuple messages).
 fn bind_tuple(
     v: &TupleValue<'_>,
     cols: &[&ColumnMetadata],
     b: &Binder<'_>,
     equality: bool,
+    multi: bool,
 ) -> Result<Vec<Bytes>, QueryError> {
     let null_msg = |c: &ColumnMetadata| {
-        if equality && cols.len() == 1 {
-            format!("Invalid null value in condition for column {}", c.name)
-        } else if equality {
+        if equality && multi {
             format!("Invalid null value for column {}", c.name)
         } else {
             format!("Invalid null value in condition for column {}", c.name)
@@ -1742,9 +1742,22 @@ fn bind_tuple(
     match v {
         TupleValue::PerColumn(terms) => {
             let mut out = Vec::with_capacity(terms.len());
-            for (t, c) in terms.iter().zip(cols) {
-                let value = b.eval(t, &c.name, &c.ty)?;
-                out.push(bytes_of(value, c, || null_msg(c))?);
+            for (i, (t, c)) in terms.iter().zip(cols).enumerate() {
+                match b.eval(t, &c.name, &c.ty)? {
+                    TermValue::Value(v) => out.push(v),
+                    TermValue::Null => return Err(invalid(null_msg(c))),
+                    TermValue::Unset if multi => {
+                        return Err(invalid(format!(
+                            "Invalid unset value for tuple field number {i}"
+                        )))
+                    }
+                    TermValue::Unset => {
+                        return Err(invalid(format!(
+                            "Invalid unset value for column {}",
+                            c.name
+                        )))
+                    }
+                }
             }
             Ok(out)
         }
@@ -1791,7 +1804,7 @@ fn bind_tuple_in(
         TupleIn::Values(vs) => {
             let mut out = Vec::with_capacity(vs.len());
             for v in vs {
-                let values = bind_tuple(v, cols, b, true).map_err(|e| match e {
+                let values = bind_tuple(v, cols, b, true, true).map_err(|e| match e {
                     QueryError::Invalid(m) if m.starts_with("Invalid null value") => invalid(
                         format!("Invalid null value in condition for columns: {}", names()),
                     ),
@@ -1874,14 +1887,7 @@ fn bind_filters(
         }
         Single::In(list) => {
             let values = match list {
-                InList::Terms(terms) => {
-                    let mut values = Vec::with_capacity(terms.len());
-                    for t in terms {
-                        values.push(filter_value(col, &col.name, &col.ty, t, b, "value ")?);
-                    }
-                    values
-                }
-                InList::Marker(_) => bind_in_list(list, col, b)?,
+                InList::Terms(_) | InList::Marker(_) => bind_in_list(list, col, b)?,
             };
             push(out, FilterOp::In(values));
         }

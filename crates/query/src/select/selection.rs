@@ -487,31 +487,11 @@ impl Compiler<'_, '_, '_, '_> {
         args: &[&Selector],
         in_aggregate: bool,
     ) -> Result<Compiled, QueryError> {
-        let mut compiled = Vec::with_capacity(args.len());
-        let mut infos = Vec::with_capacity(args.len());
-        for a in args {
-            let c = self.compile(a, None, in_aggregate)?;
-            infos.push(functions::ArgInfo::Typed {
-                text: c.name.clone(),
-                ty: c.ty.clone(),
-            });
-            compiled.push(c);
-        }
         let fname = ast::FunctionName {
             keyspace: None,
             name: ast::Identifier::new(function),
         };
-        let f = functions::resolve_scalar(&fname, &infos, None, &self.scope())?
-            .ok_or_else(|| invalid(format!("Unknown function '{function}'")))?;
-        let names: Vec<String> = compiled.iter().map(|c| c.name.clone()).collect();
-        Ok(Compiled {
-            name: f.column_name(&names),
-            ty: f.return_type.clone(),
-            node: Node::Scalar {
-                f,
-                args: compiled.into_iter().map(|c| c.node).collect(),
-            },
-        })
+        self.scalar_call(&fname, args, in_aggregate)
     }
 
     fn scope(&self) -> functions::Scope<'_> {
@@ -598,7 +578,18 @@ impl Compiler<'_, '_, '_, '_> {
                 node: Node::Aggregate(self.aggs.len() - 1),
             });
         }
-        // A scalar function: arguments of known type first, terms typed by the overload.
+        let args: Vec<&Selector> = args.iter().collect();
+        self.scalar_call(name, &args, in_aggregate)
+    }
+
+    /// A scalar function call: arguments of known type are compiled first, terms are then
+    /// typed by the overload the arguments resolve to.
+    fn scalar_call(
+        &mut self,
+        name: &ast::FunctionName,
+        args: &[&Selector],
+        in_aggregate: bool,
+    ) -> Result<Compiled, QueryError> {
         let mut compiled: Vec<Option<Compiled>> = Vec::with_capacity(args.len());
         for a in args {
             if matches!(a, Selector::Term(_)) {
@@ -792,21 +783,13 @@ impl Selection {
         if !self.json {
             return Ok(values);
         }
-        let mut s = String::from("{");
-        for (i, (col, v)) in self.columns.iter().zip(&values).enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            let name = if col.name == col.name.to_lowercase() {
-                col.name.clone()
-            } else {
-                format!("\"{}\"", col.name)
-            };
-            s.push_str(&serde_json::Value::String(name).to_string());
-            s.push_str(": ");
-            s.push_str(&crate::json::to_json(&col.ty, v.as_deref())?);
-        }
-        s.push('}');
+        let columns: Vec<(String, CqlType, Option<Bytes>)> = self
+            .columns
+            .iter()
+            .zip(values)
+            .map(|(c, v)| (c.name.clone(), c.ty.clone(), v))
+            .collect();
+        let s = crate::json::row_to_json(&columns)?;
         Ok(vec![Some(Bytes::from(s))])
     }
 
