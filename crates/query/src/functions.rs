@@ -1157,10 +1157,9 @@ pub fn scalar(name: &str, arg_types: &[Option<CqlType>]) -> Result<ScalarFn, Que
             None => ArgInfo::Term(&marker),
         })
         .collect();
-    let schema = Schema::new();
     let scope = Scope {
         keyspace: "",
-        schema: &schema,
+        schema: terms::empty_schema(),
         receiver_keyspace: "",
         receiver_table: "",
     };

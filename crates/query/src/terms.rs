@@ -1374,6 +1374,13 @@ fn evaluate_function(
     }
 }
 
+/// A schema with only the system keyspaces, built once (for resolutions that need no user
+/// types).
+pub(crate) fn empty_schema() -> &'static Schema {
+    static EMPTY: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(Schema::new)
+}
+
 /// Appends the receiver of every bind marker inside `term` (evaluated for `receiver`), the
 /// way Cassandra describes them in PREPARE results. User types named in type hints are
 /// resolved in the receiver's keyspace against an empty schema; use
@@ -1383,9 +1390,8 @@ pub fn collect_bind_receivers(
     receiver: &Receiver,
     out: &mut Vec<(usize, Receiver)>,
 ) -> Result<(), QueryError> {
-    let schema = Schema::new();
     let keyspace = receiver.keyspace.clone();
-    collect_bind_receivers_in(term, receiver, &keyspace, &schema, out)
+    collect_bind_receivers_in(term, receiver, &keyspace, empty_schema(), out)
 }
 
 /// [`collect_bind_receivers`] with the statement's keyspace and schema (for user types in
