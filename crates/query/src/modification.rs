@@ -33,7 +33,7 @@ use std::sync::OnceLock;
 
 use meridian_cql_parser::ast;
 use meridian_cql_parser::Statement;
-use meridian_cql_protocol::Value;
+use meridian_cql_protocol::{Consistency, Value};
 use meridian_schema::{ColumnMetadata, Schema, TableMetadata};
 use meridian_types::cql_type::CqlType;
 use meridian_types::token::PartitionKey;
@@ -200,6 +200,7 @@ pub fn execute(
     if !analyzed.conditions.is_empty() {
         return execute_conditional(node, &[(&analyzed, &ctx)], None, options, false);
     }
+    validate_write_consistency(options, analyzed.requires_read())?;
     let bound = apply::bind(&analyzed, &ctx, default_timestamp(node, options))?;
     let mut collector = Collector::new();
     let mut prefetched = Prefetched::default();
@@ -255,6 +256,7 @@ pub fn execute_batch(
     if analyzed.iter().any(|a| !a.conditions.is_empty()) {
         return execute_conditional(node, &pairs, Some(default_ts), options, true);
     }
+    validate_write_consistency(options, analyzed.iter().any(Analyzed::requires_read))?;
     let mut bounds = Vec::with_capacity(pairs.len());
     for (a, ctx) in &pairs {
         bounds.push(apply::bind(a, ctx, default_ts)?);
@@ -330,6 +332,46 @@ fn validate_batch(batch: &BatchInput, analyzed: &[Analyzed<'_>]) -> Result<(), Q
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// Cassandra's `ConsistencyLevel.validateForWrite` (and, for statements reading lists
+/// first, `validateForRead`).
+fn validate_write_consistency(
+    options: &ExecOptions,
+    requires_read: bool,
+) -> Result<(), QueryError> {
+    if options.consistency.is_serial() {
+        return Err(QueryError::invalid(
+            "You must use conditional updates for serializable writes",
+        ));
+    }
+    if requires_read && options.consistency == Consistency::Any {
+        return Err(QueryError::invalid(
+            "Write operation require a read but consistency ANY is not supported on reads",
+        ));
+    }
+    Ok(())
+}
+
+/// Cassandra's `validateForCas` (serial consistency, `SERIAL` when absent) and
+/// `validateForCasCommit` (the commit consistency).
+fn validate_cas_consistency(options: &ExecOptions) -> Result<(), QueryError> {
+    if !options
+        .serial_consistency
+        .unwrap_or(Consistency::Serial)
+        .is_serial()
+    {
+        return Err(QueryError::invalid(
+            "Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL",
+        ));
+    }
+    if options.consistency.is_serial() {
+        return Err(QueryError::invalid(format!(
+            "{} is not supported as conditional update commit consistency. Use ANY if you mean \"make sure it is accepted but I don't care how many replicas commit it for non-SERIAL reads\"",
+            options.consistency.name()
+        )));
     }
     Ok(())
 }
@@ -427,6 +469,7 @@ fn execute_conditional(
     let Some(mut request) = request else {
         return Ok(QueryResult::Void);
     };
+    validate_cas_consistency(options)?;
     let token = PartitionKey::new(request.key().clone()).token();
     let _guard = node.partition_lock(&table.id.0, token).lock();
     let current = request.read(node, options.now_secs())?;

@@ -299,3 +299,38 @@ fn conditional_batches() {
         "Cannot provide custom timestamp for conditional BATCH"
     );
 }
+
+#[test]
+fn a_batch_is_one_mutation_applied_whole_or_not_at_all() {
+    let mut t = TestNode::with_engine_config(|c| {
+        c.commitlog_segment_size_bytes = 1024 * 1024;
+        c.max_mutation_size_bytes = 512 * 1024;
+    });
+    table(&mut t);
+    t.create_table(
+        "b",
+        &[Col("k", "int", false), Col("v", "blob", false)],
+        &["k"],
+        &[],
+        &[],
+    );
+    let blob = |n: usize| {
+        v(meridian_types::value::CqlValue::Blob(Bytes::from(vec![
+            7u8;
+            n
+        ])))
+    };
+    // Each statement alone fits; together they exceed the largest mutation: nothing of the
+    // batch is applied.
+    let batch = "BEGIN BATCH INSERT INTO b (k, v) VALUES (?, ?); INSERT INTO b (k, v) VALUES (?, ?); APPLY BATCH";
+    let e = t.err(batch, vec![int(1), blob(300_000), int(2), blob(300_000)]);
+    assert!(
+        e.starts_with("mutation of ") && e.ends_with("is larger than the maximum of 524288 bytes"),
+        "{e}"
+    );
+    assert!(t.partition("b", &b_int(1)).is_none());
+    assert!(t.partition("b", &b_int(2)).is_none());
+    t.ok(batch, vec![int(1), blob(100_000), int(2), blob(100_000)]);
+    assert!(t.partition("b", &b_int(1)).is_some());
+    assert!(t.partition("b", &b_int(2)).is_some());
+}

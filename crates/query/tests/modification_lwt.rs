@@ -549,3 +549,74 @@ fn concurrent_compare_and_set_is_serialised() {
     let final_value = cell(&t.live_rows("t", &b_int(0))[0], t.col("t", "v1")).value;
     assert_eq!(final_value, b_int(total));
 }
+
+#[test]
+fn consistency_levels_of_writes() {
+    use meridian_cql_protocol::Consistency;
+    let mut t = TestNode::new();
+    simple(&mut t);
+    t.create_table(
+        "l",
+        &[Col("k", "int", false), Col("l", "list<int>", false)],
+        &["k"],
+        &[],
+        &[],
+    );
+    let with = |consistency, serial| meridian_query::ExecOptions {
+        consistency,
+        serial_consistency: serial,
+        ..TestNode::options(None)
+    };
+    let run = |cql: &str, values: Vec<Value>, o: &meridian_query::ExecOptions| {
+        t.exec_with(cql, values, o).map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        run(
+            "INSERT INTO t (k, v1) VALUES (?, ?)",
+            vec![int(1), int(1)],
+            &with(Consistency::Serial, None)
+        ),
+        Err("You must use conditional updates for serializable writes".to_string())
+    );
+    assert!(run(
+        "INSERT INTO t (k, v1) VALUES (?, ?)",
+        vec![int(1), int(1)],
+        &with(Consistency::Any, None)
+    )
+    .is_ok());
+    assert_eq!(
+        run(
+            "UPDATE l SET l[?] = ? WHERE k = ?",
+            vec![int(0), int(1), int(1)],
+            &with(Consistency::Any, None)
+        ),
+        Err(
+            "Write operation require a read but consistency ANY is not supported on reads"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        run(
+            "INSERT INTO t (k, v1) VALUES (?, ?) IF NOT EXISTS",
+            vec![int(2), int(1)],
+            &with(Consistency::One, Some(Consistency::Quorum))
+        ),
+        Err(
+            "Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL"
+                .to_string()
+        )
+    );
+    assert!(run(
+        "INSERT INTO t (k, v1) VALUES (?, ?) IF NOT EXISTS",
+        vec![int(2), int(1)],
+        &with(Consistency::Quorum, Some(Consistency::LocalSerial))
+    )
+    .is_ok());
+    assert!(run(
+        "INSERT INTO t (k, v1) VALUES (?, ?) IF NOT EXISTS",
+        vec![int(3), int(1)],
+        &with(Consistency::LocalSerial, None)
+    )
+    .unwrap_err()
+    .starts_with("LOCAL_SERIAL is not supported as conditional update commit consistency."));
+}

@@ -41,9 +41,15 @@ pub struct Col<'a>(pub &'a str, pub &'a str, pub bool);
 
 impl TestNode {
     pub fn new() -> TestNode {
+        Self::with_engine_config(|_| {})
+    }
+
+    /// A node whose engine configuration `configure` adjusts.
+    pub fn with_engine_config(configure: impl FnOnce(&mut EngineConfig)) -> TestNode {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (engine, _) =
-            Engine::open(EngineConfig::new(dir.path().join("data")), Vec::new()).expect("engine");
+        let mut config = EngineConfig::new(dir.path().join("data"));
+        configure(&mut config);
+        let (engine, _) = Engine::open(config, Vec::new()).expect("engine");
         let mut schema = Schema::new();
         schema
             .create_keyspace(
