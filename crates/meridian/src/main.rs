@@ -1,0 +1,194 @@
+//! The `meridian` binary. `meridian start` runs one node in the foreground on embedded
+//! defaults: data in `./meridian-data`, CQL on 127.0.0.1:9042, datacenter `dc1`, rack
+//! `rack1`. SIGTERM or SIGINT drains it: stop accepting, finish what is in flight, flush,
+//! exit 0.
+
+mod config;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use meridian_cql_server::{CqlServer, ServerConfig};
+use meridian_query::context::{load_schema, Node, NodeInfo};
+use meridian_query::processor::QueryProcessor;
+use meridian_storage::commitlog::SyncMode;
+use meridian_storage::{Engine, EngineConfig};
+use meridian_types::token::Token;
+use serde::{Deserialize, Serialize};
+
+use config::{CommitlogSync, Config, StartArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "meridian",
+    version,
+    about = "Meridian: a Cassandra-compatible database"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node in the foreground.
+    Start(StartArgs),
+}
+
+/// What a node keeps about itself across restarts.
+#[derive(Serialize, Deserialize)]
+struct Identity {
+    host_id: uuid::Uuid,
+    tokens: Vec<i64>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Start(args) => match run_start(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("meridian: {e:#}");
+                std::process::ExitCode::from(1)
+            }
+        },
+    }
+}
+
+fn run_start(args: StartArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("meridian-worker")
+        .build()
+        .context("start the async runtime")?;
+    runtime.block_on(serve(config))
+}
+
+fn load_identity(data_dir: &Path, num_tokens: u32) -> anyhow::Result<Identity> {
+    let path = data_dir.join("node.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("corrupt node identity file {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Evenly spaced tokens from a random offset: a lone node owns the ring evenly.
+            let step = (u64::MAX / u64::from(num_tokens)) as i64;
+            let offset: i64 = rand::random::<i64>().rem_euclid(step.max(1));
+            let tokens = (0..i64::from(num_tokens))
+                .map(|i| {
+                    i64::MIN
+                        .wrapping_add(offset)
+                        .wrapping_add(step.wrapping_mul(i))
+                })
+                .map(|t| if t == i64::MIN { i64::MIN + 1 } else { t })
+                .collect();
+            let id = Identity {
+                host_id: uuid::Uuid::new_v4(),
+                tokens,
+            };
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&id)?)
+                .with_context(|| format!("write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("write {}", path.display()))?;
+            Ok(id)
+        }
+        Err(e) => Err(e).with_context(|| format!("read {}", path.display())),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("create data directory {}", config.data_dir.display()))?;
+    let identity = load_identity(&config.data_dir, config.num_tokens)?;
+    let schema_path = config.data_dir.join("schema.json");
+    let schema = load_schema(&schema_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let mut engine_config = EngineConfig::new(&config.data_dir);
+    engine_config.commitlog_sync = match config.commitlog_sync {
+        CommitlogSync::Periodic => SyncMode::Periodic {
+            period: Duration::from_millis(config.commitlog_sync_period_in_ms),
+        },
+        CommitlogSync::Batch => SyncMode::Batch {
+            window: Duration::ZERO,
+        },
+    };
+    engine_config.memtable_space_bytes = config.memtable_space_in_mb * 1024 * 1024;
+    engine_config.compaction_throughput_mib_per_sec = config.compaction_throughput_mb_per_sec;
+    let tables =
+        meridian_query::ddl::storage_tables(&schema).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (engine, report) = tokio::task::block_in_place(|| Engine::open(engine_config, tables))
+        .context("open the storage engine")?;
+    if !report.damage.is_empty() {
+        tracing::warn!(damage = ?report.damage, "commit log replay found damage");
+    }
+    tracing::info!(mutations = report.mutations_replayed, "commit log replayed");
+
+    let info = NodeInfo {
+        cluster_name: config.cluster_name.clone(),
+        datacenter: config.dc.clone(),
+        rack: config.rack.clone(),
+        host_id: identity.host_id,
+        tokens: identity.tokens.iter().map(|t| Token(*t)).collect(),
+        listen_address: config.listen_address,
+        rpc_address: config.rpc_address,
+        native_port: config.native_transport_port,
+        storage_port: 7000,
+        release_version: NodeInfo::RELEASE_VERSION.into(),
+        cql_version: NodeInfo::CQL_VERSION.into(),
+        partitioner: NodeInfo::PARTITIONER.into(),
+    };
+    let node = Arc::new(Node::new(engine.clone(), info, schema, schema_path));
+    let processor = Arc::new(QueryProcessor::new(node.clone()));
+    let server_config = ServerConfig {
+        listen_address: std::net::SocketAddr::new(config.rpc_address, config.native_transport_port),
+        max_frame_size_bytes: (config.max_frame_size_in_mb * 1024 * 1024) as usize,
+        max_concurrent_requests_total: config.native_transport_max_concurrent_requests,
+        ..ServerConfig::default()
+    };
+    let server = CqlServer::bind(server_config, processor)
+        .await
+        .with_context(|| {
+            format!(
+                "listen for CQL on {}:{}",
+                config.rpc_address, config.native_transport_port
+            )
+        })?;
+    node.set_event_bus(server.event_bus());
+    let addr = server.local_addr();
+    println!(
+        "Meridian is ready: CQL on {addr} (cluster \"{}\", {}/{}, data in {}, commitlog_sync {:?})",
+        config.cluster_name,
+        config.dc,
+        config.rack,
+        config.data_dir.display(),
+        config.commitlog_sync
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let report = server.run(shutdown_signal()).await;
+    tracing::info!(?report, "CQL server stopped; flushing");
+    tokio::task::block_in_place(|| engine.shutdown()).context("flush on shutdown")?;
+    println!("Meridian stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install the SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("install the SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: draining"),
+        _ = int.recv() => tracing::info!("SIGINT: draining"),
+    }
+}
