@@ -340,3 +340,73 @@ fn no_paging_state_without_page_size_or_when_done() {
     assert_eq!(rs.rows.len(), 4);
     assert_eq!(rs.paging_state, None, "LIMIT reached: nothing follows");
 }
+
+/// Random query shapes, parameters and page sizes: paging always gives the unpaged result.
+#[test]
+fn random_queries_page_like_unpaged() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let n = populated(25, 9, 4);
+    // Some deleted rows and a deleted partition, so reads skip tombstones.
+    n.ok("DELETE FROM t WHERE k = 3 AND c = 4");
+    n.ok("DELETE FROM t WHERE k = 4");
+    n.ok("DELETE FROM r WHERE k = 5 AND c > 2 AND c < 6");
+    let templates: &[fn(i32, i32, i32) -> String] = &[
+        |a, b, c| format!("SELECT * FROM t WHERE k IN ({a}, {b}, {c})"),
+        |a, b, _| format!("SELECT * FROM t WHERE k = {a} AND c >= {b} ORDER BY c DESC"),
+        |a, _, _| format!("SELECT k, c FROM t WHERE c > {a} ALLOW FILTERING"),
+        |a, b, _| {
+            format!(
+                "SELECT * FROM t PER PARTITION LIMIT {} LIMIT {}",
+                a + 1,
+                b * 3 + 1
+            )
+        },
+        |a, _, _| {
+            format!(
+                "SELECT k, count(*), max(c) FROM t GROUP BY k LIMIT {}",
+                a + 1
+            )
+        },
+        |a, b, _| {
+            format!("SELECT k, c, count(*) FROM t WHERE k IN ({a}, {b}, 100001) GROUP BY k, c")
+        },
+        |a, _, _| format!("SELECT DISTINCT k, s FROM t LIMIT {}", a + 1),
+        |a, b, _| {
+            format!(
+                "SELECT * FROM t WHERE token(k) > {}",
+                (a - b) as i64 * 300_000_000_000_000_000
+            )
+        },
+        |a, b, _| format!("SELECT * FROM r WHERE k = {a} AND c < {b}"),
+        |a, b, _| format!("SELECT c FROM r WHERE k = {a} AND c > {b} ORDER BY c ASC"),
+        |a, b, _| {
+            format!(
+                "SELECT k, c, v FROM t WHERE v < {} AND s > {b} ALLOW FILTERING",
+                a * 1000
+            )
+        },
+        |a, b, c| {
+            format!("SELECT k, c FROM t WHERE k IN ({a}, {b}) AND c IN ({c}, 1, 7) PER PARTITION LIMIT 2")
+        },
+        |a, b, _| format!("SELECT * FROM t WHERE k = {a} AND (c) >= ({b}) LIMIT 4"),
+        |_, _, _| "SELECT * FROM t".to_string(),
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &(0..templates.len(), 0i32..25, 0i32..9, 0i32..9, 1i32..12),
+            |(t, a, b, c, page)| {
+                let cql = templates[t](a, b, c);
+                let expected = n.rows_with(&cql, &[], &ExecOptions::new()).rows;
+                let paged = n.page_all(&cql, &[], page);
+                prop_assert!(paged == expected, "{} with page size {}", cql, page);
+                Ok(())
+            },
+        )
+        .expect("paged results equal unpaged ones");
+}

@@ -12,7 +12,7 @@
 //! are bounded by [`MAX_RESULT_BYTES`].
 
 use std::cmp::Ordering;
-use std::ops::Bound;
+use std::ops::{Bound, RangeBounds};
 
 use bytes::Bytes;
 use meridian_schema::TableMetadata;
@@ -186,7 +186,10 @@ impl<'a> Partitions<'a> {
                 let mut start = start.clone();
                 if let Some(state) = resume {
                     let key = PartitionKey::new(state.partition_key.clone());
-                    if !state.partition_done && state.clustering.is_some() {
+                    // A state names a partition the scan returned, so inside the range; a
+                    // forged one outside it resumes nothing.
+                    let in_range = (start.clone(), end.clone()).contains(&key);
+                    if in_range && !state.partition_done && state.clustering.is_some() {
                         first = Some((key.clone(), resume_slices(state)));
                     }
                     // Continue strictly after the resumed partition (never before the
@@ -495,7 +498,7 @@ impl Run<'_, '_> {
         self.result.rows.push(row);
         self.emitted_in_page += 1;
         if self.remaining != UNLIMITED {
-            self.remaining -= 1;
+            self.remaining = self.remaining.saturating_sub(1);
         }
         Ok(())
     }
@@ -526,7 +529,7 @@ impl Run<'_, '_> {
     ) -> Result<Stop, QueryError> {
         let row = self.plan.selection.row(view, self.options)?;
         if *in_partition != UNLIMITED {
-            *in_partition -= 1;
+            *in_partition = in_partition.saturating_sub(1);
         }
         if let Some((positions, _)) = &self.plan.post_order {
             let key = positions
@@ -570,7 +573,7 @@ impl Run<'_, '_> {
                 let row = self.plan.selection.group_row(&g, self.options)?;
                 self.push(row)?;
                 if done_key.partition == key.partition && *in_partition != UNLIMITED {
-                    *in_partition -= 1;
+                    *in_partition = in_partition.saturating_sub(1);
                     if let Some(pos) = self.last.as_mut() {
                         pos.remaining_in_partition = *in_partition;
                         pos.partition_done = *in_partition == 0;
