@@ -216,10 +216,10 @@ pub fn execute(
 }
 
 fn apply_collector(node: &Node, collector: Collector) -> Result<(), QueryError> {
-    if collector.is_empty() {
-        return Ok(());
+    let mutation = collector.into_mutation();
+    if !mutation.updates.is_empty() {
+        node.engine.apply(mutation)?;
     }
-    node.engine.apply(collector.into_mutation())?;
     Ok(())
 }
 

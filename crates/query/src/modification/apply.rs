@@ -415,23 +415,19 @@ impl Collector {
         &mut self.entries[i].3
     }
 
-    /// Whether nothing is written.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.iter().all(|e| e.3.is_empty())
-    }
-
-    /// The mutation: one canonical partition update per partition.
+    /// The mutation: one canonical partition update per partition that writes anything
+    /// (an empty list appended, say, writes nothing).
     pub(crate) fn into_mutation(self) -> Mutation {
         Mutation {
             updates: self
                 .entries
                 .into_iter()
-                .filter(|e| !e.3.is_empty())
                 .map(|(table, cmp, key, partition)| PartitionUpdate {
                     table,
                     key,
                     partition: partition.canonicalize(&cmp),
                 })
+                .filter(|u| !u.partition.is_empty())
                 .collect(),
         }
     }
@@ -645,7 +641,8 @@ fn execute_op(
                 if matches!(v, TermValue::Unset) {
                     return Ok(());
                 }
-                let overwrite = DeletionTime::new(params.timestamp_micros - 1, params.now_secs);
+                let overwrite =
+                    DeletionTime::new(params.timestamp_micros.saturating_sub(1), params.now_secs);
                 let mut cells = Vec::new();
                 if let TermValue::Value(b) = v {
                     write_elements(column, b, params, &mut cells)?;
