@@ -328,6 +328,50 @@ fn multi_column_slices_with_mixed_orders_match_brute_force() {
     }
 }
 
+#[test]
+fn clustering_filtering_skips_what_slices_handle() {
+    let n = node();
+    cube(&n, "t");
+    let rows = |cql: &str| -> Vec<Vec<i32>> {
+        ints(&n.rows(cql).rows)
+            .into_iter()
+            .map(|r| r.into_iter().map(|x| x.expect("non-null")).collect())
+            .collect()
+    };
+    let all = rows("SELECT b, c, d FROM t WHERE a = 0");
+    let want: Vec<Vec<i32>> = all
+        .iter()
+        .filter(|r| tuple_cmp(&r[..2], &[1, 2]).is_gt() && r[2] == 3)
+        .cloned()
+        .collect();
+    assert_eq!(
+        rows("SELECT b, c, d FROM t WHERE a = 0 AND (b, c) > (1, 2) AND d = 3 ALLOW FILTERING"),
+        want
+    );
+    let want: Vec<Vec<i32>> = all
+        .iter()
+        .filter(|r| r[0] > 1 && r[1] == 2)
+        .cloned()
+        .collect();
+    assert_eq!(
+        rows("SELECT b, c, d FROM t WHERE a = 0 AND b > 1 AND c = 2 ALLOW FILTERING"),
+        want
+    );
+    let want: Vec<Vec<i32>> = all
+        .iter()
+        .filter(|r| r[0] == 1 && r[2] < 2)
+        .cloned()
+        .collect();
+    assert_eq!(
+        rows("SELECT b, c, d FROM t WHERE a = 0 AND b = 1 AND d < 2 ALLOW FILTERING"),
+        want
+    );
+    assert_eq!(
+        n.err("SELECT * FROM t WHERE a = 0 AND (c, d) < (2, 2) AND v = 0 ALLOW FILTERING"),
+        "Multi-column slice restrictions cannot be used for filtering."
+    );
+}
+
 /// The `ORDER BY` that reverses a table with the given clustering order.
 fn order_by_for(order: &str) -> String {
     let flipped: Vec<String> = order

@@ -1389,8 +1389,17 @@ impl WhereClause<'_> {
             }
         }
         if self.clustering_needs_filtering {
+            // Restrictions handled by the slices are not filtered again (Cassandra's
+            // `ClusteringColumnRestrictions.addToRowFilter`).
+            let mut position = 0;
             for r in &self.clustering {
-                self.bind_clustering_filter(r, &ck_cols, b, &mut row_filters)?;
+                if r.is_contains() || r.first() != position {
+                    self.bind_clustering_filter(r, &ck_cols, b, &mut row_filters)?;
+                    continue;
+                }
+                if !r.is_slice() {
+                    position = r.last() + 1;
+                }
             }
         }
         for (col, r) in &self.others {
