@@ -902,3 +902,60 @@ pub(crate) fn applied_result(table: &TableMetadata) -> ResultSet {
         paging_state: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(v: i32) -> Vec<u8> {
+        v.to_be_bytes().to_vec()
+    }
+
+    #[test]
+    fn comparisons_with_null_follow_cassandra() {
+        let eq = Op::Cmp(ComparisonOp::Eq);
+        let neq = Op::Cmp(ComparisonOp::Neq);
+        let lt = Op::Cmp(ComparisonOp::Lt);
+        let one = int(1);
+        let ty = CqlType::Int;
+        assert!(compare_with(eq, &ty, None, None).unwrap());
+        assert!(!compare_with(eq, &ty, None, Some(&one)).unwrap());
+        assert!(compare_with(neq, &ty, None, Some(&one)).unwrap());
+        assert_eq!(
+            compare_with(lt, &ty, None, Some(&one))
+                .unwrap_err()
+                .to_string(),
+            "Invalid comparison with null for operator \"<\""
+        );
+        // A missing value only satisfies !=.
+        assert!(compare_with(neq, &ty, Some(&one), None).unwrap());
+        assert!(!compare_with(lt, &ty, Some(&one), None).unwrap());
+        assert!(compare_with(lt, &ty, Some(&int(2)), Some(&one)).unwrap());
+        assert!(!compare_with(Op::Cmp(ComparisonOp::Gt), &ty, Some(&int(2)), Some(&one)).unwrap());
+    }
+
+    #[test]
+    fn frozen_collections_answer_contains() {
+        let list = CqlType::Frozen(Box::new(CqlType::List(Box::new(CqlType::Int))));
+        let value = values::join_collection([&int(3)[..], &int(4)[..]].into_iter());
+        assert!(frozen_contains(&list, &value, &int(4), false).unwrap());
+        assert!(!frozen_contains(&list, &value, &int(5), false).unwrap());
+        let map = CqlType::Frozen(Box::new(CqlType::Map(
+            Box::new(CqlType::Int),
+            Box::new(CqlType::Int),
+        )));
+        let value = values::join_map([(&int(1)[..], &int(10)[..])].into_iter());
+        assert!(frozen_contains(&map, &value, &int(1), true).unwrap());
+        assert!(!frozen_contains(&map, &value, &int(1), false).unwrap());
+        assert!(frozen_contains(&map, &value, &int(10), false).unwrap());
+    }
+
+    #[test]
+    fn unequal_comparisons() {
+        assert!(!unequal_satisfies(ComparisonOp::Eq, Ordering::Less));
+        assert!(unequal_satisfies(ComparisonOp::Lte, Ordering::Less));
+        assert!(!unequal_satisfies(ComparisonOp::Gte, Ordering::Less));
+        assert!(unequal_satisfies(ComparisonOp::Neq, Ordering::Greater));
+        assert!(satisfies(ComparisonOp::Gte, Ordering::Equal));
+    }
+}

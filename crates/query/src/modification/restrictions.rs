@@ -1257,6 +1257,53 @@ mod tests {
         }
     }
 
+    fn order(desc: bool) -> ClusteringOrder {
+        if desc {
+            ClusteringOrder::Desc
+        } else {
+            ClusteringOrder::Asc
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Any pair of tuple bounds, any column orders: the slices hold exactly the rows
+        /// whose values compare (as tuples) within the bounds.
+        #[test]
+        fn tuple_bounds_match_value_comparison(
+            desc in proptest::array::uniform2(proptest::bool::ANY),
+            lower in proptest::option::of((proptest::collection::vec(0i32..4, 1..=2), proptest::bool::ANY)),
+            upper in proptest::option::of((proptest::collection::vec(0i32..4, 1..=2), proptest::bool::ANY)),
+        ) {
+            let c = cmp(&[order(desc[0]), order(desc[1])]);
+            let bound = |b: &Option<(Vec<i32>, bool)>| b.as_ref().map(|(v, inclusive)| BoundValue {
+                values: v.iter().map(|x| int(*x)).collect(),
+                inclusive: *inclusive,
+            });
+            let (lo, hi) = (bound(&lower), bound(&upper));
+            let s = slices_for(&c, 0, &[], lo.as_ref(), hi.as_ref());
+            // Tuple comparison against a bound of width n looks at the first n values.
+            let within = |row: [i32; 2], b: &(Vec<i32>, bool), is_lower: bool| {
+                let prefix = &row[..b.0.len()];
+                let ord = prefix.cmp(&b.0[..]);
+                match (is_lower, b.1) {
+                    (true, true) => ord != Ordering::Less,
+                    (true, false) => ord == Ordering::Greater,
+                    (false, true) => ord != Ordering::Greater,
+                    (false, false) => ord == Ordering::Less,
+                }
+            };
+            for a in -1..5 {
+                for b in -1..5 {
+                    let expected = lower.as_ref().is_none_or(|l| within([a, b], l, true))
+                        && upper.as_ref().is_none_or(|u| within([a, b], u, false));
+                    proptest::prop_assert_eq!(contains(&c, &s, &[a, b]), expected, "({}, {})", a, b);
+                }
+            }
+        }
+    }
+
     #[test]
     fn tuple_slices_compare_in_value_order_for_mixed_orders() {
         let c = cmp(&[ClusteringOrder::Asc, ClusteringOrder::Desc]);
