@@ -620,3 +620,59 @@ fn consistency_levels_of_writes() {
     .unwrap_err()
     .starts_with("LOCAL_SERIAL is not supported as conditional update commit consistency."));
 }
+
+#[test]
+fn not_applied_if_not_exists_reports_columns_in_select_order() {
+    let mut t = TestNode::new();
+    t.create_table(
+        "w",
+        &[
+            Col("k", "int", false),
+            Col("c", "int", false),
+            Col("b", "list<int>", false),
+            Col("a", "int", false),
+            Col("s", "int", true),
+        ],
+        &["k"],
+        &[("c", ClusteringOrder::Asc)],
+        &[],
+    );
+    t.ok(
+        "INSERT INTO w (k, c, a, b, s) VALUES (?, ?, ?, ?, ?)",
+        vec![int(1), int(2), int(3), ints(&[4]), int(5)],
+    );
+    // Wildcard order: key, clustering, statics, then regular columns by name (collections
+    // included). Static columns are only read when the statement writes some.
+    let rs = rows(t.ok(
+        "INSERT INTO w (k, c, a) VALUES (?, ?, ?) IF NOT EXISTS",
+        vec![int(1), int(2), int(9)],
+    ));
+    assert_eq!(names(&rs), vec!["[applied]", "k", "c", "s", "a", "b"]);
+    let list = CqlValue::List(vec![CqlValue::Int(4)]).to_bytes();
+    assert_eq!(
+        rs.rows,
+        vec![vec![
+            F,
+            Some(b_int(1)),
+            Some(b_int(2)),
+            None,
+            Some(b_int(3)),
+            Some(list.clone())
+        ]]
+    );
+    let rs = rows(t.ok(
+        "INSERT INTO w (k, c, s) VALUES (?, ?, ?) IF NOT EXISTS",
+        vec![int(1), int(2), int(9)],
+    ));
+    assert_eq!(
+        rs.rows,
+        vec![vec![
+            F,
+            Some(b_int(1)),
+            Some(b_int(2)),
+            Some(b_int(5)),
+            Some(b_int(3)),
+            Some(list)
+        ]]
+    );
+}

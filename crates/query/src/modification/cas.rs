@@ -795,7 +795,7 @@ impl<'a> CasRequest<'a> {
     ) -> Result<ResultSet, QueryError> {
         let table = self.table;
         let selected: Vec<&ColumnMetadata> = match columns {
-            None => table.columns().iter().collect(),
+            None => table.select_order(),
             Some(cs) => {
                 let mut out: Vec<&ColumnMetadata> = Vec::new();
                 if with_primary_key {
