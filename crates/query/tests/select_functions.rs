@@ -222,4 +222,23 @@ fn element_field_and_slice_selection() {
     );
     assert_eq!(row[6], Some(CqlValue::Set(vec![CqlValue::Int(5)])));
     assert!(n.err("SELECT fa.nope FROM e").contains("has no field nope"));
+    // writetime of a non-frozen UDT: one timestamp per field; of a field: one timestamp.
+    n.ok("UPDATE e USING TIMESTAMP 5 SET a = {street: 'z', zip: 1} WHERE k = 1");
+    n.ok("UPDATE e USING TIMESTAMP 7 SET a.zip = 2 WHERE k = 1");
+    let rs = n.rows("SELECT writetime(a), writetime(a.zip), writetime(fa) FROM e WHERE k = 1");
+    assert_eq!(
+        names(&rs),
+        ["writetime(a)", "writetime(a.zip)", "writetime(fa)"]
+    );
+    assert_eq!(
+        decode(&rs),
+        vec![vec![
+            Some(CqlValue::List(vec![
+                CqlValue::Bigint(5),
+                CqlValue::Bigint(7)
+            ])),
+            bigint(7),
+            None
+        ]]
+    );
 }

@@ -102,10 +102,22 @@ impl<'a> RowView<'a> {
         match self.column_data(column) {
             None => Vec::new(),
             Some(ColumnData::Simple(cell)) => vec![of(cell)],
-            Some(ColumnData::Complex(complex)) => ordered_cells(&column.ty, complex)
-                .into_iter()
-                .map(|(_, cell)| of(cell))
-                .collect(),
+            Some(ColumnData::Complex(complex)) => match &column.ty {
+                // One entry per field of a UDT, null for fields without a cell.
+                CqlType::Udt(udt) => {
+                    let mut out = vec![None; udt.fields.len()];
+                    for (path, cell) in &complex.cells {
+                        if let Some(slot) = udt_field_index(path).and_then(|i| out.get_mut(i)) {
+                            *slot = of(cell);
+                        }
+                    }
+                    out
+                }
+                _ => ordered_cells(&column.ty, complex)
+                    .into_iter()
+                    .map(|(_, cell)| of(cell))
+                    .collect(),
+            },
         }
     }
 }
