@@ -1,8 +1,8 @@
 //! The write path: `INSERT`, `UPDATE`, `DELETE`, `BATCH` and their conditional
 //! (lightweight-transaction) forms, with Cassandra 5.0's semantics and messages.
 //!
-//! A statement is first analyzed against the schema ([`analysis`]: the checks Cassandra makes
-//! when preparing, in its order), then bound to its values ([`apply`], [`restrictions`]:
+//! A statement is first analyzed against the schema (`analysis`: the checks Cassandra makes
+//! when preparing, in its order), then bound to its values (`apply`, `restrictions`:
 //! partition keys, clusterings or slices, timestamp, TTL, operation values), then turned into
 //! storage updates: rows with their primary-key liveness (`INSERT` only), cells, cell and
 //! collection tombstones, row, range and partition tombstones. Everything one statement or
@@ -10,7 +10,7 @@
 //! partition update per partition, applied atomically by the storage engine (one commit-log
 //! record).
 //!
-//! Conditional statements ([`cas`]) serialise per partition with
+//! Conditional statements (`cas`) serialise per partition with
 //! [`Node::partition_lock`]: read the current rows, evaluate the conditions, write only if
 //! they hold, and answer with a `[applied]` row (plus the current values when not applied).
 //!
@@ -21,7 +21,9 @@
 //! Deviations from Cassandra: counter updates (`c = c + 1`) are refused (counters are not
 //! implemented yet); writes to the system keyspaces, whose tables Meridian computes, are
 //! refused; a conditional batch using `IN` on the partition key is an `InvalidRequest`
-//! (Cassandra fails it with a server error).
+//! (Cassandra fails it with a server error); a list operation by index or value in a
+//! conditional batch reads its own row (Cassandra reuses the condition read, which only
+//! covers the rows with conditions).
 
 mod analysis;
 mod apply;
