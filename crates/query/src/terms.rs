@@ -1116,11 +1116,73 @@ fn evaluate_depth(
             let spec = receiver.derive(term_text(term), hinted);
             evaluate_depth(inner, &spec, ctx, depth + 1)
         }
+        ast::Term::FunctionCall { name, args } if is_token_function(name) => {
+            evaluate_token(args, receiver, ctx, depth)
+        }
         ast::Term::FunctionCall { .. }
         | ast::Term::Cast { .. }
         | ast::Term::Negate(_)
         | ast::Term::Binary { .. } => evaluate_function(term, receiver, ctx, depth),
     }
+}
+
+/// Whether a call is the native `token()` (`token` or `system.token`).
+fn is_token_function(name: &ast::FunctionName) -> bool {
+    name.name.as_str() == "token"
+        && name
+            .keyspace
+            .as_ref()
+            .is_none_or(|k| k.as_str() == "system")
+}
+
+/// `token(a, b, ...)` as a term (as in `WHERE token(k) > token(1)`): the Murmur3 token of the
+/// partition key made of the arguments, evaluated for the receiver's table's partition key
+/// columns.
+fn evaluate_token(
+    args: &[ast::Term],
+    receiver: &Receiver,
+    ctx: &TermContext<'_>,
+    depth: usize,
+) -> Result<TermValue, QueryError> {
+    let table = ctx
+        .schema
+        .table(&receiver.keyspace, &receiver.table)
+        .ok_or_else(|| {
+            invalid("The token() function can only be used on a table's partition key")
+        })?;
+    let pk = table.partition_key_columns();
+    if args.len() != pk.len() {
+        return Err(invalid(format!(
+            "Invalid number of arguments in call to function system.token: {} required but {} provided",
+            pk.len(),
+            args.len()
+        )));
+    }
+    let mut parts: Vec<Bytes> = Vec::with_capacity(pk.len());
+    for (arg, col) in args.iter().zip(pk) {
+        let spec = receiver.derive(col.name.clone(), col.ty.clone());
+        match evaluate_depth(arg, &spec, ctx, depth + 1)? {
+            TermValue::Value(b) => parts.push(b),
+            TermValue::Null => {
+                return Err(invalid(format!(
+                    "Invalid null value for partition key part {}",
+                    col.name
+                )))
+            }
+            TermValue::Unset => return Ok(TermValue::Unset),
+        }
+    }
+    let key: Vec<u8> = if parts.len() == 1 {
+        parts[0].to_vec()
+    } else {
+        let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_ref()).collect();
+        meridian_types::token::composite_partition_key(&refs)
+            .map_err(|e| invalid(format!("Invalid partition key: {e}")))?
+    };
+    let token = meridian_types::token::murmur3_token(&key);
+    Ok(TermValue::Value(Bytes::copy_from_slice(
+        &token.0.to_be_bytes(),
+    )))
 }
 
 /// Evaluates list or set elements: no bind markers, no nulls; `None` when one is UNSET.
