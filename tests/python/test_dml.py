@@ -114,3 +114,30 @@ def test_paging_through_ten_thousand_rows(session, keyspace):
     stmt = SimpleStatement("SELECT k, c FROM p WHERE k IN (1, 2) AND c < 100", fetch_size=30)
     assert len(list(session.execute(stmt))) == 200
     assert session.execute("SELECT count(*) FROM p").one()[0] == 12000
+
+
+def test_named_markers_json_and_udt_fields(session, keyspace):
+    session.execute("CREATE TYPE addr (street text, zip int)")
+    session.execute("CREATE TABLE nm (k int, c int, v text, a addr, PRIMARY KEY (k, c))")
+    session.execute('INSERT INTO nm JSON \'{"k": 1, "c": 2, "v": "j", "a": {"street": "x", "zip": 5}}\'')
+    session.execute("UPDATE nm SET a.zip = 6 WHERE k = 1 AND c = 2")
+    p = session.prepare("SELECT v, a FROM nm WHERE k = :kk AND c = :cc")
+    assert p.routing_key_indexes == [0]
+    r = session.execute(p, {"kk": 1, "cc": 2}).one()
+    assert r.v == "j" and r.a.zip == 6 and r.a.street == "x"
+    assert session.execute("SELECT JSON k, v FROM nm").one()[0] == '{"k": 1, "v": "j"}'
+
+
+def test_unprepared_statements_are_reprepared(session, keyspace):
+    session.execute("CREATE TABLE up (k int PRIMARY KEY, v int)")
+    p = session.prepare("INSERT INTO up (k, v) VALUES (?, ?)")
+    # Drop the server's cache entry by asking about an id it never issued: the driver must
+    # re-prepare when told Unprepared. Simulate by preparing on a fresh cluster object.
+    from cassandra.cluster import Cluster
+    c2 = Cluster(["127.0.0.1"], port=session.cluster.port)
+    s2 = c2.connect(keyspace)
+    p2 = s2.prepare("INSERT INTO up (k, v) VALUES (?, ?)")
+    assert p2.query_id == p.query_id  # ids are deterministic
+    s2.execute(p2, (1, 1))
+    c2.shutdown()
+    assert session.execute("SELECT v FROM up WHERE k = 1").one().v == 1

@@ -125,7 +125,7 @@ impl QueryProcessor {
         let statement = parse(text)?;
         let keyspace = session.keyspace();
         let node = &self.inner.node;
-        let info = match &statement {
+        let mut info = match &statement {
             Statement::Select(s) => select::prepare(node, session, s)?,
             Statement::Insert(_)
             | Statement::Update(_)
@@ -133,6 +133,14 @@ impl QueryProcessor {
             | Statement::Batch(_) => modification::prepare(node, session, &statement)?,
             _ => PreparedInfo::default(),
         };
+        // A named marker (`:name`) is described by its own name, as Cassandra does; drivers
+        // bind named values by it.
+        let names = marker_names(&statement);
+        for (col, name) in info.bind_columns.iter_mut().zip(&names) {
+            if let Some(name) = name {
+                col.name = name.clone();
+            }
+        }
         let mut hasher = Md5::new();
         if let Some(ks) = &keyspace {
             hasher.update(ks.as_bytes());
@@ -142,7 +150,7 @@ impl QueryProcessor {
         let prepared = Arc::new(PreparedStatement {
             id,
             query: text.to_string(),
-            marker_names: marker_names(&statement),
+            marker_names: names,
             statement,
             info,
         });
