@@ -127,17 +127,3 @@ def test_named_markers_json_and_udt_fields(session, keyspace):
     assert r.v == "j" and r.a.zip == 6 and r.a.street == "x"
     assert session.execute("SELECT JSON k, v FROM nm").one()[0] == '{"k": 1, "v": "j"}'
 
-
-def test_unprepared_statements_are_reprepared(session, keyspace):
-    session.execute("CREATE TABLE up (k int PRIMARY KEY, v int)")
-    p = session.prepare("INSERT INTO up (k, v) VALUES (?, ?)")
-    # Drop the server's cache entry by asking about an id it never issued: the driver must
-    # re-prepare when told Unprepared. Simulate by preparing on a fresh cluster object.
-    from cassandra.cluster import Cluster
-    c2 = Cluster(["127.0.0.1"], port=session.cluster.port)
-    s2 = c2.connect(keyspace)
-    p2 = s2.prepare("INSERT INTO up (k, v) VALUES (?, ?)")
-    assert p2.query_id == p.query_id  # ids are deterministic
-    s2.execute(p2, (1, 1))
-    c2.shutdown()
-    assert session.execute("SELECT v FROM up WHERE k = 1").one().v == 1

@@ -44,3 +44,32 @@ def test_sigkill_in_batch_mode_loses_nothing_acknowledged(workdir):
     assert count(s, "kks") == 300
     cluster.shutdown()
     n.stop()
+
+
+def test_unprepared_after_restart_is_reprepared_by_the_driver(workdir):
+    """The node forgets prepared statements on restart; EXECUTE of an unknown id gets
+    Unprepared (0x2500) with the id echoed, and the driver re-prepares and retries."""
+    import time
+    from cassandra.cluster import Cluster
+    n = MeridianNode(os.path.join(workdir, "unprep-" + uuid.uuid4().hex[:6]), free_port())
+    n.start()
+    cluster = Cluster(["127.0.0.1"], port=n.port, reprepare_on_up=False, prepare_on_all_hosts=False)
+    s = cluster.connect()
+    s.execute("CREATE KEYSPACE up WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    s.execute("CREATE TABLE up.t (k int PRIMARY KEY, v int)")
+    ins = s.prepare("INSERT INTO up.t (k, v) VALUES (?, ?)")
+    s.execute(ins, (1, 1))
+    n.stop()
+    n.start()
+    deadline = time.time() + 20
+    while True:
+        try:
+            s.execute(ins, (2, 2))
+            break
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+    assert s.execute("SELECT v FROM up.t WHERE k = 2").one().v == 2
+    cluster.shutdown()
+    n.stop()
