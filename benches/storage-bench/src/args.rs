@@ -83,8 +83,8 @@ OPTIONS (defaults of a full run; --quick lowers the sizes, options given after i
   --sstable-keys N        partitions loaded for SSTable-resident reads     [1000000]
   --reads N               reads per measured read run                      [500000]
   --repeat N              measurements per figure, median reported         [3]
-  --wa-gb X               GB (1e9 bytes of key+value) written per strategy [2]
-  --wa-keys N             key space the write-amplification runs overwrite [20000000]
+  --wa-gb X               GB (1e9 bytes of key+value) written per strategy [1.5]
+  --wa-keys N             key space the write-amplification runs overwrite [15000000]
   --wa-threads N          writer threads of the write-amplification runs   [2]
   --cache-mib N           block cache of BOTH engines (meridian's default; [128]
                           fjall's own default would be 32)
@@ -107,8 +107,8 @@ impl Options {
             memtable_keys: 100_000,
             sstable_keys: 1_000_000,
             reads: 500_000,
-            wa_user_bytes: 2_000_000_000,
-            wa_keys: 20_000_000,
+            wa_user_bytes: 1_500_000_000,
+            wa_keys: 15_000_000,
             wa_threads: 2,
             cache_bytes: meridian_storage::engine::DEFAULT_BLOCK_CACHE_BYTES,
             dir: std::env::temp_dir(),
