@@ -18,8 +18,9 @@ import re
 import sys
 import uuid
 
-from cassandra import (AlreadyExists, ConfigurationException, InvalidRequest,
+from cassandra import (AlreadyExists, InvalidRequest,
                        Unauthorized)
+from cassandra.protocol import ConfigurationException
 from cassandra.cluster import Cluster
 from cassandra.protocol import SyntaxException
 from cassandra.query import SimpleStatement

@@ -2,7 +2,8 @@
 serving."""
 
 import pytest
-from cassandra import AlreadyExists, InvalidRequest, ConfigurationException
+from cassandra import AlreadyExists, InvalidRequest
+from cassandra.protocol import ConfigurationException
 from cassandra.protocol import SyntaxException
 
 
