@@ -148,6 +148,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         partitioner: NodeInfo::PARTITIONER.into(),
     };
     let node = Arc::new(Node::new(engine.clone(), info, schema, schema_path));
+    node.set_inline_execution(config.commitlog_sync == CommitlogSync::Periodic);
     let processor = Arc::new(QueryProcessor::new(node.clone()));
     let server_config = ServerConfig {
         listen_address: std::net::SocketAddr::new(config.rpc_address, config.native_transport_port),

@@ -68,6 +68,7 @@ pub struct Node {
     events: OnceLock<EventBus>,
     last_timestamp_micros: AtomicI64,
     partition_locks: Vec<Mutex<()>>,
+    inline_execution: std::sync::atomic::AtomicBool,
 }
 
 impl Node {
@@ -84,7 +85,20 @@ impl Node {
             partition_locks: (0..PARTITION_LOCK_STRIPES)
                 .map(|_| Mutex::new(()))
                 .collect(),
+            inline_execution: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Lets statements run on the async workers instead of the blocking pool. Only right
+    /// when no statement waits long: the commit log is `periodic` (a write never waits for
+    /// an fsync), so the work is memory-bound and a thread hand-off would cost more than it.
+    pub fn set_inline_execution(&self, inline: bool) {
+        self.inline_execution.store(inline, Ordering::Relaxed);
+    }
+
+    /// Whether statements run on the async workers (see [`Node::set_inline_execution`]).
+    pub fn inline_execution(&self) -> bool {
+        self.inline_execution.load(Ordering::Relaxed)
     }
 
     /// The current schema.

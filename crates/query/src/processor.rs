@@ -2,8 +2,9 @@
 //! prepared-statement cache, and turns results and errors into protocol responses.
 //!
 //! Statements run on tokio's blocking pool, since the storage engine is synchronous (a
-//! `batch`-mode write waits for its fsync). The number of statements running at once is
-//! bounded by the server's in-flight request limits.
+//! `batch`-mode write waits for its fsync), unless the node allows inline execution (the
+//! `periodic` commit log, where no statement waits on an fsync). The number of statements
+//! running at once is bounded by the server's in-flight request limits.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -386,6 +387,9 @@ impl RequestHandler for QueryProcessor {
         request: Request,
         _context: RequestContext,
     ) -> ResponseMessage {
+        if self.inner.node.inline_execution() {
+            return ResponseMessage::new(self.respond(session.clone(), request));
+        }
         let this = self.clone();
         let session = session.clone();
         let response = match tokio::task::spawn_blocking(move || this.respond(session, request))
