@@ -69,7 +69,8 @@ fn fjall_version() -> &'static str {
 }
 
 /// The git commit of the storage crate built into this binary, and whether the work tree
-/// had uncommitted changes under `crates/storage` or `crates/types` when the run started.
+/// had uncommitted changes to tracked files under `crates/storage` or `crates/types` when
+/// the run started.
 fn meridian_source() -> String {
     let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let git = |args: &[&str]| {
@@ -88,6 +89,7 @@ fn meridian_source() -> String {
             let dirty = git(&[
                 "status",
                 "--porcelain",
+                "--untracked-files=no",
                 "--",
                 "crates/storage",
                 "crates/types",
@@ -96,7 +98,7 @@ fn meridian_source() -> String {
             format!(
                 "git {head}{}",
                 if dirty {
-                    " plus uncommitted changes in crates/storage or crates/types"
+                    " plus uncommitted changes to crates/storage or crates/types"
                 } else {
                     ", clean"
                 }
