@@ -406,3 +406,41 @@ mod robustness {
         }
     }
 }
+
+/// Regression (found by `constants_never_panic_and_produce_valid_values` in CI): the empty
+/// string for a type whose values may not be empty (date) was accepted as an empty value that
+/// the type's validator then rejects.
+#[test]
+fn empty_string_for_a_date_is_refused_not_stored_empty() {
+    use meridian_cql_parser::ast::{Constant, Term};
+    use meridian_query::terms::{self, Receiver, TermContext, TermValue};
+    use meridian_query::{BoundValues, ExecOptions};
+    use meridian_schema::Schema;
+    use meridian_types::cql_type::CqlType;
+    let schema = Schema::new();
+    let bound = BoundValues::none();
+    let options = ExecOptions::new();
+    let ctx = TermContext {
+        schema: &schema,
+        keyspace: "ks",
+        values: &bound,
+        options: &options,
+    };
+    let date = Receiver::new("ks", "t", "d", CqlType::Date);
+    assert!(terms::evaluate(
+        &Term::Constant(Constant::String(String::new())),
+        &date,
+        &ctx
+    )
+    .is_err());
+    let text = Receiver::new("ks", "t", "s", CqlType::Text);
+    assert_eq!(
+        terms::evaluate(
+            &Term::Constant(Constant::String(String::new())),
+            &text,
+            &ctx
+        )
+        .unwrap(),
+        TermValue::Value(bytes::Bytes::new())
+    );
+}

@@ -19,10 +19,15 @@ use super::number::{
 use super::temporal;
 
 /// Parses the string form of a value of the native type `ty` (Cassandra's `fromString`).
-/// The empty string is the empty value for every type, as in Cassandra.
+/// The empty string is the empty value, as in Cassandra, for the types whose validator
+/// accepts an empty value; for the others (date, time, smallint, ...) it is the validator's
+/// error, as Cassandra reports it when it validates the value.
 pub fn from_string(ty: &CqlType, text: &str) -> Result<Bytes, String> {
     if text.is_empty() {
-        return Ok(Bytes::new());
+        return match meridian_types::cql_type::validate(ty, &[]) {
+            Ok(()) => Ok(Bytes::new()),
+            Err(e) => Err(e.to_string()),
+        };
     }
     let value = match ty.unfrozen() {
         CqlType::Ascii => {
