@@ -64,6 +64,10 @@ pub const DEFAULT_MEMTABLE_BLOCK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Cassandra's default `compaction_throughput` (MiB/s; 0 means unthrottled).
 pub const DEFAULT_COMPACTION_THROUGHPUT_MIB_PER_SEC: u64 = 64;
 
+/// Default SSTable data block size: small blocks make a point read that misses the block cache
+/// read, check and decompress 4 KiB instead of 16 KiB.
+pub const DEFAULT_SSTABLE_BLOCK_SIZE_BYTES: u32 = 4 * 1024;
+
 /// Default size of the shared SSTable block cache.
 pub const DEFAULT_BLOCK_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
@@ -114,7 +118,10 @@ impl EngineConfig {
             compaction_throughput_mib_per_sec: DEFAULT_COMPACTION_THROUGHPUT_MIB_PER_SEC,
             auto_compaction: true,
             auto_snapshot: true,
-            sstable: SstableWriterConfig::default(),
+            sstable: SstableWriterConfig {
+                block_size_bytes: DEFAULT_SSTABLE_BLOCK_SIZE_BYTES,
+                ..SstableWriterConfig::default()
+            },
             block_cache_bytes: DEFAULT_BLOCK_CACHE_BYTES,
             clock: Arc::new(SystemClock),
         }
@@ -476,9 +483,12 @@ impl Engine {
             .memtable_bytes
             .fetch_add(added, AtomicOrdering::AcqRel)
             + added;
-        if total as f64
-            >= inner.config.memtable_space_bytes as f64 * inner.config.memtable_cleanup_threshold
-        {
+        // Wake the flusher when this write crosses the cleanup threshold; while memtables stay
+        // above it the flusher keeps flushing by itself (and polls), so waking it on every
+        // write would only cost a lock and a notify per write.
+        let threshold =
+            inner.config.memtable_space_bytes as f64 * inner.config.memtable_cleanup_threshold;
+        if total as f64 >= threshold && ((total - added) as f64) < threshold {
             inner.wake_background();
         }
         Ok(())

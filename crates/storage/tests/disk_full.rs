@@ -172,8 +172,20 @@ fn full_disk_fails_cleanly_and_writing_resumes_when_space_is_freed() {
         i += 1;
     }
     assert!(resumed, "writes did not resume after space was freed");
+    // Writing goes on; a write may still wait for the flush that drains the memtables the
+    // full disk left behind (Overloaded after `memtable_block_timeout`), so retry each one for
+    // a bounded time, as a client would.
     for j in 0..200 {
-        e.apply(mutation(2_000_000 + j)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match e.apply(mutation(2_000_000 + j)) {
+                Ok(()) => break,
+                Err(StorageError::Overloaded { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(err) => panic!("write {j} after space returned failed: {err}"),
+            }
+        }
         acked.push(2_000_000 + j);
     }
     e.shutdown().unwrap();
