@@ -63,16 +63,30 @@ impl PartialEq for MemKey {
 
 impl Eq for MemKey {}
 
+/// The rows of a memtable partition. Most partitions of most tables hold one row (tables
+/// without clustering columns, time-ordered keys), so a single row is kept inline and the
+/// B-tree, whose first leaf alone is ~1.6 KB, is only built for a second distinct row.
+#[derive(Default)]
+enum MemRows {
+    #[default]
+    Empty,
+    One(Row),
+    Many(BTreeMap<MemKey, Row>),
+}
+
 #[derive(Default)]
 struct MemPartition {
     deletion: DeletionTime,
     range_tombstones: RangeTombstoneList,
     static_row: Option<Row>,
-    rows: BTreeMap<MemKey, Row>,
+    rows: MemRows,
 }
 
 impl MemPartition {
-    fn apply(&mut self, cmp: &ClusteringComparator, update: Partition) {
+    /// Merges `update` in; returns the bytes of structure it allocated besides the update's
+    /// own data (a B-tree when the partition gets its second row).
+    fn apply(&mut self, cmp: &ClusteringComparator, update: Partition) -> usize {
+        let mut overhead = 0;
         self.deletion = self.deletion.max(update.deletion);
         if !update.range_tombstones.is_empty() {
             self.range_tombstones = self.range_tombstones.merge(cmp, &update.range_tombstones);
@@ -84,26 +98,43 @@ impl MemPartition {
             });
         }
         for row in update.rows {
-            let key = MemKey {
-                pos: Position::Row(row.clustering.clone()),
-                cmp: cmp.clone(),
+            self.rows = match std::mem::take(&mut self.rows) {
+                MemRows::Empty => MemRows::One(row),
+                MemRows::One(old) if cmp.compare(&old.clustering, &row.clustering).is_eq() => {
+                    MemRows::One(old.merge(row))
+                }
+                MemRows::One(old) => {
+                    overhead += BTREE_OVERHEAD_BYTES;
+                    let mut map = BTreeMap::new();
+                    insert_row(&mut map, cmp, old);
+                    insert_row(&mut map, cmp, row);
+                    MemRows::Many(map)
+                }
+                MemRows::Many(mut map) => {
+                    insert_row(&mut map, cmp, row);
+                    MemRows::Many(map)
+                }
             };
-            match self.rows.entry(key) {
-                std::collections::btree_map::Entry::Occupied(mut e) => {
-                    let old = std::mem::replace(e.get_mut(), Row::new(Clustering::EMPTY));
-                    *e.get_mut() = old.merge(row);
-                }
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(row);
-                }
-            }
         }
+        overhead
     }
 
     fn to_partition(&self, cmp: &ClusteringComparator, slices: Option<&[Slice]>) -> Partition {
-        let rows: Vec<Row> = match slices {
-            None => self.rows.values().cloned().collect(),
-            Some(slices) => {
+        let rows: Vec<Row> = match (&self.rows, slices) {
+            (MemRows::Empty, _) => Vec::new(),
+            (MemRows::One(row), None) => vec![row.clone()],
+            (MemRows::One(row), Some(slices)) => {
+                if slices
+                    .iter()
+                    .any(|s| cmp.slice_contains(s, &row.clustering))
+                {
+                    vec![row.clone()]
+                } else {
+                    Vec::new()
+                }
+            }
+            (MemRows::Many(map), None) => map.values().cloned().collect(),
+            (MemRows::Many(map), Some(slices)) => {
                 let mut rows = Vec::new();
                 for s in slices {
                     let lo = MemKey {
@@ -118,8 +149,7 @@ impl MemPartition {
                         continue;
                     }
                     rows.extend(
-                        self.rows
-                            .range((Bound::Excluded(lo), Bound::Excluded(hi)))
+                        map.range((Bound::Excluded(lo), Bound::Excluded(hi)))
                             .map(|(_, r)| r.clone()),
                     );
                 }
@@ -139,6 +169,25 @@ impl MemPartition {
             rows,
         }
         .canonicalize(cmp)
+    }
+}
+
+/// What a partition's row B-tree costs beyond its rows (its first leaf), for accounting.
+const BTREE_OVERHEAD_BYTES: usize = 1600;
+
+fn insert_row(map: &mut BTreeMap<MemKey, Row>, cmp: &ClusteringComparator, row: Row) {
+    let key = MemKey {
+        pos: Position::Row(row.clustering.clone()),
+        cmp: cmp.clone(),
+    };
+    match map.entry(key) {
+        std::collections::btree_map::Entry::Occupied(mut e) => {
+            let old = std::mem::replace(e.get_mut(), Row::new(Clustering::EMPTY));
+            *e.get_mut() = old.merge(row);
+        }
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(row);
+        }
     }
 }
 
@@ -182,7 +231,7 @@ impl Memtable {
         let entry = self
             .partitions
             .get_or_insert_with(key.clone(), || Mutex::new(MemPartition::default()));
-        entry.value().lock().apply(&self.cmp, update);
+        let size = size + entry.value().lock().apply(&self.cmp, update);
         self.size_bytes.fetch_add(size, AtomicOrdering::Relaxed);
         self.updates.fetch_add(1, AtomicOrdering::Relaxed);
         size

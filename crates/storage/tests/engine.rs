@@ -443,3 +443,43 @@ fn failing_flushes_apply_backpressure_then_writes_resume() {
         assert!(value(&e, &format!("k{i}"), NOW).is_some(), "k{i} lost");
     }
 }
+
+/// Regression (found by the model-based test): an expiring cell and a live cell with the same
+/// timestamp must reconcile the same way before and after compaction turns the expired cell
+/// into a tombstone. Cassandra (CASSANDRA-14592) lets the expiring cell win from the start.
+#[test]
+fn expiring_and_live_cells_with_equal_timestamps_reconcile_the_same_before_and_after_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock(AtomicI64::new(NOW)));
+    let (e, _) = Engine::open(config(dir.path(), &clock), vec![options(1000)]).unwrap();
+    let mut row = Row::new(Clustering::EMPTY);
+    row.set_cell(
+        ColumnId(0),
+        Cell::expiring(37, Bytes::from_static(b"e"), 1, NOW),
+    );
+    e.apply(update(
+        "k",
+        Partition {
+            rows: vec![row],
+            ..Partition::new()
+        },
+    ))
+    .unwrap();
+    e.flush(table()).unwrap();
+    clock.0.store(NOW + 1, Ordering::SeqCst);
+    let mut row = Row::new(Clustering::EMPTY);
+    row.set_cell(ColumnId(0), Cell::live(37, Bytes::from_static(b"l")));
+    e.apply(update(
+        "k",
+        Partition {
+            rows: vec![row],
+            ..Partition::new()
+        },
+    ))
+    .unwrap();
+    let before = value(&e, "k", NOW + 1);
+    e.major_compaction(table()).unwrap();
+    let after = value(&e, "k", NOW + 1);
+    assert_eq!(before, after);
+    assert_eq!(after, None);
+}

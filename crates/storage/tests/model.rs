@@ -320,6 +320,10 @@ struct Harness {
     model: Model,
     /// Floor for new timestamps, see `Model::purge_floor`.
     ts_floor: i64,
+    /// Writes issued so far (makes timestamps unique).
+    seq: i64,
+    /// Every timestamp issued.
+    issued: std::collections::HashSet<i64>,
 }
 
 impl Harness {
@@ -332,6 +336,8 @@ impl Harness {
             engine: None,
             model: Model::default(),
             ts_floor: 0,
+            seq: 0,
+            issued: Default::default(),
         };
         h.open();
         h
@@ -370,8 +376,18 @@ impl Harness {
         self.engine().apply(m).unwrap();
     }
 
-    fn ts(&self, ts: i64) -> i64 {
-        ts.max(self.ts_floor + 1)
+    /// The timestamp of the next write: the generated one (out of order) made unique by a
+    /// sequence number, and above the purge floor. Unique, because for two writes of the same
+    /// cell with equal timestamps Cassandra itself resolves differently before and after
+    /// compaction turns an expired cell into a tombstone (its `Cells.resolveRegular` says so);
+    /// ties are covered by the reconciliation unit tests instead.
+    fn ts(&mut self, ts: i64) -> i64 {
+        self.seq += 1;
+        let mut ts = (ts * 1000 + self.seq % 1000).max(self.ts_floor + 1);
+        while !self.issued.insert(ts) {
+            ts += 1;
+        }
+        ts
     }
 
     // One call per kind of cell write keeps each `Op` arm a single line; a struct would only

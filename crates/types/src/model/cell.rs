@@ -124,28 +124,30 @@ impl Cell {
         }
     }
 
-    /// Cassandra's reconciliation: the higher timestamp wins; on equal timestamps a tombstone
-    /// beats a live cell, then the later local deletion time wins, then the greater value
-    /// (unsigned bytes). The TTL breaks the last tie, which makes this a total order and so
-    /// the merge commutative, associative and idempotent.
+    /// Cassandra's reconciliation (`Cells.resolveRegular`): the higher timestamp wins. On equal
+    /// timestamps a cell carrying a deletion time (tombstone or expiring) beats a live cell,
+    /// since an expiring cell becomes a tombstone later and the outcome must not depend on when
+    /// it is reconciled (CASSANDRA-14592); a tombstone beats an expiring cell; then the later
+    /// local deletion time wins; then the greater value (unsigned bytes). The TTL breaks the
+    /// last tie, which makes this a total order and so the merge commutative, associative and
+    /// idempotent.
     pub fn supersedes(&self, other: &Cell) -> bool {
-        let a = (
+        self.order_key() > other.order_key()
+    }
+
+    fn order_key(&self) -> (i64, u8, i64, &[u8], u32) {
+        let rank = match self.state {
+            CellState::Live => 0,
+            CellState::Expiring { .. } => 1,
+            CellState::Tombstone { .. } => 2,
+        };
+        (
             self.timestamp_micros,
-            self.is_tombstone(),
+            rank,
             self.local_deletion_time_secs(),
-        );
-        let b = (
-            other.timestamp_micros,
-            other.is_tombstone(),
-            other.local_deletion_time_secs(),
-        );
-        match a.cmp(&b) {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Equal => {
-                (self.value.as_ref(), self.ttl_secs()) > (other.value.as_ref(), other.ttl_secs())
-            }
-        }
+            self.value.as_ref(),
+            self.ttl_secs(),
+        )
     }
 
     /// The winner of two cells.
@@ -191,10 +193,16 @@ mod tests {
         let x = Cell::live(5, Bytes::from_static(b"\x01"));
         let y = Cell::live(5, Bytes::from_static(b"\xff"));
         assert_eq!(x.reconcile(y.clone()), y);
-        // A non-expiring cell has the latest deletion time of all.
-        let e = Cell::expiring(5, Bytes::from_static(b"\xff"), 10, 0);
-        let l = Cell::live(5, Bytes::from_static(b"\x00"));
-        assert_eq!(e.reconcile(l.clone()), l);
+        // An expiring cell beats a live one of the same timestamp whatever their values: it
+        // will be a tombstone once expired, and the winner must not change with the clock
+        // (CASSANDRA-14592).
+        let e = Cell::expiring(5, Bytes::from_static(b"\x00"), 10, 0);
+        let l = Cell::live(5, Bytes::from_static(b"\xff"));
+        assert_eq!(e.clone().reconcile(l.clone()), e);
+        assert_eq!(l.reconcile(e.clone()), e);
+        // A tombstone beats an expiring cell of the same timestamp.
+        let t = Cell::tombstone(5, 1);
+        assert_eq!(e.reconcile(t.clone()), t);
     }
 
     #[test]
