@@ -15,7 +15,8 @@ def test_system_local_has_what_drivers_read(session):
     assert row.host_id is not None
     assert row.schema_version is not None
     assert len(row.tokens) == 16
-    assert all(int(t) or True for t in row.tokens)
+    tokens = [int(t) for t in row.tokens]  # decimal strings, as drivers parse them
+    assert all(-(2**63) < t < 2**63 for t in tokens) and len(set(tokens)) == 16
 
 
 def test_peers_are_empty_on_a_single_node(session):
@@ -69,15 +70,12 @@ def test_schema_agreement_after_ddl(session, keyspace):
     assert f.is_schema_agreed
 
 
-def test_driver_with_compression(node):
-    for compression in ("lz4", "snappy"):
-        try:
-            cluster, s = connect(node.port, compression=compression)
-        except Exception as e:  # the codec library may be missing from the venv
-            if "not available" in str(e) or "not installed" in str(e):
-                continue
-            raise
-        try:
-            assert s.execute("SELECT release_version FROM system.local").one()[0].startswith("5.")
-        finally:
-            cluster.shutdown()
+def test_driver_with_lz4_compression(node):
+    """LZ4 (the lz4 package is installed with the test requirements) is negotiated and used."""
+    import lz4  # noqa: F401  (fails the test if the requirement is missing)
+    cluster, s = connect(node.port, compression="lz4")
+    try:
+        assert s.execute("SELECT release_version FROM system.local").one()[0].startswith("5.")
+        assert cluster.control_connection._connection.compressor is not None  # negotiated
+    finally:
+        cluster.shutdown()

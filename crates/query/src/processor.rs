@@ -6,7 +6,7 @@
 //! `periodic` commit log, where no statement waits on an fsync). The number of statements
 //! running at once is bounded by the server's in-flight request limits.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -45,29 +45,34 @@ pub struct PreparedStatement {
     pub marker_names: Vec<Option<String>>,
 }
 
+/// Prepared statements by id, least recently used evicted beyond [`PREPARED_STATEMENTS_MAX`].
+/// A hit only stamps the entry with a use counter (O(1) on the EXECUTE path); the scan for the
+/// oldest entry happens only when an insert overflows the cache.
 struct PreparedCache {
-    by_id: HashMap<Bytes, Arc<PreparedStatement>>,
-    order: VecDeque<Bytes>,
+    by_id: HashMap<Bytes, (Arc<PreparedStatement>, u64)>,
+    uses: u64,
 }
 
 impl PreparedCache {
     fn get(&mut self, id: &[u8]) -> Option<Arc<PreparedStatement>> {
-        let found = self.by_id.get(id).cloned()?;
-        if let Some(pos) = self.order.iter().position(|k| k.as_ref() == id) {
-            if let Some(k) = self.order.remove(pos) {
-                self.order.push_back(k);
-            }
-        }
-        Some(found)
+        self.uses += 1;
+        let uses = self.uses;
+        let (found, last_used) = self.by_id.get_mut(id)?;
+        *last_used = uses;
+        Some(found.clone())
     }
 
     fn insert(&mut self, p: Arc<PreparedStatement>) {
-        if self.by_id.insert(p.id.clone(), p.clone()).is_none() {
-            self.order.push_back(p.id.clone());
-        }
-        while self.order.len() > PREPARED_STATEMENTS_MAX {
-            if let Some(old) = self.order.pop_front() {
-                self.by_id.remove(&old);
+        self.uses += 1;
+        self.by_id.insert(p.id.clone(), (p, self.uses));
+        if self.by_id.len() > PREPARED_STATEMENTS_MAX {
+            let oldest = self
+                .by_id
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(id, _)| id.clone());
+            if let Some(id) = oldest {
+                self.by_id.remove(&id);
             }
         }
     }
@@ -92,7 +97,7 @@ impl QueryProcessor {
                 node,
                 prepared: Mutex::new(PreparedCache {
                     by_id: HashMap::new(),
-                    order: VecDeque::new(),
+                    uses: 0,
                 }),
             }),
         }
@@ -402,5 +407,40 @@ impl RequestHandler for QueryProcessor {
             }
         };
         ResponseMessage::new(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(id: u32, parsed: &Statement) -> Arc<PreparedStatement> {
+        Arc::new(PreparedStatement {
+            id: Bytes::copy_from_slice(&id.to_be_bytes()),
+            query: "SELECT * FROM t".into(),
+            statement: parsed.clone(),
+            info: PreparedInfo::default(),
+            marker_names: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn prepared_cache_is_bounded_and_evicts_the_least_recently_used() {
+        let parsed = parse("SELECT * FROM t").unwrap();
+        let mut cache = PreparedCache {
+            by_id: HashMap::new(),
+            uses: 0,
+        };
+        let max = PREPARED_STATEMENTS_MAX as u32;
+        for id in 0..max {
+            cache.insert(statement(id, &parsed));
+        }
+        // Using statement 0 makes statement 1 the least recently used.
+        assert!(cache.get(&0u32.to_be_bytes()).is_some());
+        cache.insert(statement(max, &parsed));
+        assert_eq!(cache.by_id.len(), PREPARED_STATEMENTS_MAX);
+        assert!(cache.get(&0u32.to_be_bytes()).is_some());
+        assert!(cache.get(&1u32.to_be_bytes()).is_none());
+        assert!(cache.get(&max.to_be_bytes()).is_some());
     }
 }

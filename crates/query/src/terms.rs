@@ -987,21 +987,8 @@ fn evaluate_depth(
                 evaluate_vector(elements, element_type, *dimension, receiver, ctx, depth)
             }
             CqlType::List(element_type) => {
-                let spec = receiver.derive(
-                    format!("value({})", receiver.name),
-                    (**element_type).clone(),
-                );
-                for e in elements {
-                    if !test_assignment(e, element_type, ctx.keyspace, ctx.schema).is_assignable() {
-                        return Err(invalid(format!(
-                            "Invalid list literal for {}: value {} is not of type {}",
-                            receiver.name,
-                            term_text(e),
-                            element_type
-                        )));
-                    }
-                }
-                let values = collection_elements(elements, &spec, "list", receiver, ctx, depth)?;
+                let values =
+                    list_or_set_elements(elements, element_type, "list", receiver, ctx, depth)?;
                 Ok(match values {
                     Some(v) => TermValue::Value(pack(&v)),
                     None => TermValue::Unset,
@@ -1014,21 +1001,8 @@ fn evaluate_depth(
         ast::Term::Set(elements) => match ty {
             CqlType::Map(..) if elements.is_empty() => Ok(TermValue::Value(pack_map(&[]))),
             CqlType::Set(element_type) => {
-                let spec = receiver.derive(
-                    format!("value({})", receiver.name),
-                    (**element_type).clone(),
-                );
-                for e in elements {
-                    if !test_assignment(e, element_type, ctx.keyspace, ctx.schema).is_assignable() {
-                        return Err(invalid(format!(
-                            "Invalid set literal for {}: value {} is not of type {}",
-                            receiver.name,
-                            term_text(e),
-                            element_type
-                        )));
-                    }
-                }
-                let values = collection_elements(elements, &spec, "set", receiver, ctx, depth)?;
+                let values =
+                    list_or_set_elements(elements, element_type, "set", receiver, ctx, depth)?;
                 Ok(match values {
                     Some(v) => TermValue::Value(pack(&sort_set(element_type, v))),
                     None => TermValue::Unset,
@@ -1183,6 +1157,30 @@ fn evaluate_token(
     Ok(TermValue::Value(Bytes::copy_from_slice(
         &token.0.to_be_bytes(),
     )))
+}
+
+/// The elements of a list or set literal for `receiver`: each must be assignable to the element
+/// type (Cassandra's "Invalid list/set literal" otherwise), then they are evaluated.
+fn list_or_set_elements(
+    elements: &[ast::Term],
+    element_type: &CqlType,
+    kind: &str,
+    receiver: &Receiver,
+    ctx: &TermContext<'_>,
+    depth: usize,
+) -> Result<Option<Vec<Bytes>>, QueryError> {
+    let spec = receiver.derive(format!("value({})", receiver.name), element_type.clone());
+    for e in elements {
+        if !test_assignment(e, element_type, ctx.keyspace, ctx.schema).is_assignable() {
+            return Err(invalid(format!(
+                "Invalid {kind} literal for {}: value {} is not of type {}",
+                receiver.name,
+                term_text(e),
+                element_type
+            )));
+        }
+    }
+    collection_elements(elements, &spec, kind, receiver, ctx, depth)
 }
 
 /// Evaluates list or set elements: no bind markers, no nulls; `None` when one is UNSET.
