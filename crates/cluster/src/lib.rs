@@ -15,5 +15,6 @@
 
 pub mod hints;
 pub mod ids;
+pub mod membership;
 pub mod net;
 pub mod ring;
