@@ -1,11 +1,122 @@
 //! Node configuration: embedded defaults, an optional TOML file (`--config`), and flags, in
 //! increasing precedence. Keys use Cassandra's names where Cassandra has one.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
+
+/// Default `storage_port` (Cassandra's).
+pub const DEFAULT_STORAGE_PORT: u16 = 7000;
+/// Default `admin_port`.
+pub const DEFAULT_ADMIN_PORT: u16 = 7280;
+/// Longest accepted `node_name`.
+pub const MAX_NODE_NAME_LEN: usize = 64;
+/// Most entries accepted in `seeds`.
+pub const MAX_SEEDS: usize = 64;
+
+/// One entry of `seeds`: a host (IP address or DNS name) and, once the configuration is
+/// complete, always a port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seed {
+    /// IP address or host name (IPv6 without brackets).
+    pub host: String,
+    /// Port; `None` only while parsing (then `storage_port` is filled in).
+    pub port: Option<u16>,
+}
+
+impl fmt::Display for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bracket = self.host.contains(':');
+        match (bracket, self.port) {
+            (true, Some(p)) => write!(f, "[{}]:{p}", self.host),
+            (false, Some(p)) => write!(f, "{}:{p}", self.host),
+            (_, None) => f.write_str(&self.host),
+        }
+    }
+}
+
+impl FromStr for Seed {
+    type Err = String;
+
+    /// `host`, `host:port`, an IPv6 address, or `[ipv6]:port`.
+    fn from_str(s: &str) -> Result<Seed, String> {
+        let s = s.trim();
+        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("{s:?}: missing ']'"))?;
+            match after.strip_prefix(':') {
+                Some(p) => (host, Some(p)),
+                None if after.is_empty() => (host, None),
+                None => return Err(format!("{s:?}: unexpected {after:?} after ']'")),
+            }
+        } else if s.matches(':').count() > 1 {
+            (s, None) // a bare IPv6 address
+        } else {
+            match s.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (s, None),
+            }
+        };
+        let valid_host = host.parse::<IpAddr>().is_ok()
+            || (!host.is_empty()
+                && host.len() <= 253
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+        if !valid_host {
+            return Err(format!("{s:?}: {host:?} is not an IP address or host name"));
+        }
+        let port = match port {
+            None => None,
+            Some(p) => match p.parse::<u16>() {
+                Ok(p) if p > 0 => Some(p),
+                _ => return Err(format!("{s:?}: port {p:?} must be between 1 and 65535")),
+            },
+        };
+        Ok(Seed {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+/// `seeds` as written: comma-separated `host[:port]` entries (Cassandra's seed provider
+/// format), in a flag or the file; the file also takes an array of strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeedList(pub Vec<Seed>);
+
+impl FromStr for SeedList {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<SeedList, String> {
+        s.split(',')
+            .filter(|e| !e.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map(SeedList)
+    }
+}
+
+impl<'de> Deserialize<'de> for SeedList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SeedList, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        let joined = match Raw::deserialize(d)? {
+            Raw::One(s) => s,
+            Raw::Many(v) => v.join(","),
+        };
+        joined.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// `commitlog_sync`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -36,6 +147,10 @@ pub struct FileConfig {
     pub compaction_throughput_mb_per_sec: Option<u64>,
     pub max_frame_size_in_mb: Option<u64>,
     pub native_transport_max_concurrent_requests: Option<usize>,
+    pub seeds: Option<SeedList>,
+    pub storage_port: Option<u16>,
+    pub admin_port: Option<u16>,
+    pub node_name: Option<String>,
 }
 
 /// The effective configuration.
@@ -56,6 +171,16 @@ pub struct Config {
     pub compaction_throughput_mb_per_sec: u64,
     pub max_frame_size_in_mb: u64,
     pub native_transport_max_concurrent_requests: usize,
+    /// `seeds`: the nodes a starting node gossips with first. Ports missing from the
+    /// configured addresses are filled in with `storage_port` once the configuration is
+    /// complete, so every entry has one.
+    pub seeds: Vec<Seed>,
+    /// `storage_port`: internode messaging (TCP) and gossip (UDP), on `listen_address`.
+    pub storage_port: u16,
+    /// `admin_port`: the HTTP admin API (`/v1/health`, `/v1/cluster`), on `listen_address`.
+    pub admin_port: u16,
+    /// `node_name`: an optional display name (`east-1`), shown by the admin API.
+    pub node_name: Option<String>,
 }
 
 impl Default for Config {
@@ -77,6 +202,10 @@ impl Default for Config {
             compaction_throughput_mb_per_sec: 64,
             max_frame_size_in_mb: 256,
             native_transport_max_concurrent_requests: 16_384,
+            seeds: Vec::new(),
+            storage_port: DEFAULT_STORAGE_PORT,
+            admin_port: DEFAULT_ADMIN_PORT,
+            node_name: None,
         }
     }
 }
@@ -90,9 +219,13 @@ pub struct StartArgs {
     /// Where data lives (default ./meridian-data).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Address to listen on (default 127.0.0.1).
+    /// Address to listen on for other nodes and the admin API; also the CQL address unless
+    /// --rpc-address is given (default 127.0.0.1).
     #[arg(long)]
     pub listen_address: Option<IpAddr>,
+    /// Address clients connect to for CQL (default: the listen address).
+    #[arg(long)]
+    pub rpc_address: Option<IpAddr>,
     /// CQL port (default 9042).
     #[arg(long)]
     pub cql_port: Option<u16>,
@@ -111,6 +244,18 @@ pub struct StartArgs {
     /// Log level: error, warn, info, debug, trace (default info).
     #[arg(long)]
     pub log_level: Option<String>,
+    /// Seed nodes, comma-separated `host[:port]` (port default: the storage port).
+    #[arg(long)]
+    pub seeds: Option<SeedList>,
+    /// Internode TCP and gossip UDP port (default 7000).
+    #[arg(long)]
+    pub storage_port: Option<u16>,
+    /// HTTP admin API port, on the listen address (default 7280).
+    #[arg(long)]
+    pub admin_port: Option<u16>,
+    /// Display name of this node, e.g. east-1 (config key `node_name`).
+    #[arg(long = "name")]
+    pub node_name: Option<String>,
 }
 
 impl Config {
@@ -125,6 +270,9 @@ impl Config {
         }
         if let Some(v) = args.listen_address {
             c.listen_address = v;
+            c.rpc_address = v;
+        }
+        if let Some(v) = args.rpc_address {
             c.rpc_address = v;
         }
         if let Some(v) = args.cql_port {
@@ -144,6 +292,21 @@ impl Config {
         }
         if let Some(v) = &args.log_level {
             c.log_level = v.clone();
+        }
+        if let Some(v) = &args.seeds {
+            c.seeds = v.0.clone();
+        }
+        if let Some(v) = args.storage_port {
+            c.storage_port = v;
+        }
+        if let Some(v) = args.admin_port {
+            c.admin_port = v;
+        }
+        if let Some(v) = &args.node_name {
+            c.node_name = Some(v.clone());
+        }
+        for seed in &mut c.seeds {
+            seed.port.get_or_insert(c.storage_port);
         }
         c.validate()?;
         Ok(c)
@@ -171,8 +334,16 @@ impl Config {
             memtable_space_in_mb,
             compaction_throughput_mb_per_sec,
             max_frame_size_in_mb,
-            native_transport_max_concurrent_requests
+            native_transport_max_concurrent_requests,
+            storage_port,
+            admin_port
         );
+        if let Some(v) = f.seeds {
+            self.seeds = v.0;
+        }
+        if let Some(v) = f.node_name {
+            self.node_name = Some(v);
+        }
         self.rpc_address = f.rpc_address.unwrap_or(self.listen_address);
         Ok(())
     }
@@ -192,8 +363,36 @@ impl Config {
                 bail!("{key}: {v:?} must be 1 to 48 letters, digits, '_' or '-'");
             }
         }
-        if self.native_transport_port == 0 {
-            bail!("native_transport_port: must be between 1 and 65535");
+        if let Some(name) = &self.node_name {
+            if name.is_empty()
+                || name.len() > MAX_NODE_NAME_LEN
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+            {
+                bail!(
+                    "node_name: {name:?} must be 1 to {MAX_NODE_NAME_LEN} letters, digits, '_', '-' or '.'"
+                );
+            }
+        }
+        let ports = [
+            ("native_transport_port", self.native_transport_port),
+            ("storage_port", self.storage_port),
+            ("admin_port", self.admin_port),
+        ];
+        for (i, (key, port)) in ports.iter().enumerate() {
+            if *port == 0 {
+                bail!("{key}: must be between 1 and 65535");
+            }
+            if let Some((other, _)) = ports[..i].iter().find(|(_, p)| p == port) {
+                bail!("{key}: {port} is already used by {other}");
+            }
+        }
+        if self.seeds.len() > MAX_SEEDS {
+            bail!(
+                "seeds: {} addresses, at most {MAX_SEEDS} are allowed",
+                self.seeds.len()
+            );
         }
         if !(1..=256).contains(&self.num_tokens) {
             bail!("num_tokens: {} must be between 1 and 256", self.num_tokens);
@@ -226,5 +425,129 @@ impl Config {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(f: impl FnOnce(&mut StartArgs)) -> StartArgs {
+        let mut a = StartArgs::default();
+        f(&mut a);
+        a
+    }
+
+    #[test]
+    fn defaults_have_cassandra_ports_and_no_seeds() {
+        let c = Config::load(&StartArgs::default()).unwrap();
+        assert_eq!(c.storage_port, 7000);
+        assert_eq!(c.admin_port, 7280);
+        assert_eq!(c.native_transport_port, 9042);
+        assert!(c.seeds.is_empty());
+        assert_eq!(c.node_name, None);
+    }
+
+    #[test]
+    fn seeds_take_the_storage_port_when_none_is_given() {
+        let c = Config::load(&args(|a| {
+            a.seeds = Some(
+                "127.0.0.1, 10.0.0.2:7001,[::1]:7002,::2,seed-0.example"
+                    .parse()
+                    .unwrap(),
+            );
+            a.storage_port = Some(7100);
+        }))
+        .unwrap();
+        let shown: Vec<String> = c.seeds.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "127.0.0.1:7100",
+                "10.0.0.2:7001",
+                "[::1]:7002",
+                "[::2]:7100",
+                "seed-0.example:7100"
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_seeds_are_refused_with_the_entry() {
+        for bad in [
+            "10.0.0.1:0",
+            "10.0.0.1:x",
+            "[::1",
+            "[::1]x",
+            "a b",
+            "h:70000",
+        ] {
+            let err = bad.parse::<SeedList>().unwrap_err();
+            assert!(err.contains(bad.trim()), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn rpc_address_flag_overrides_the_listen_address() {
+        let c = Config::load(&args(|a| {
+            a.listen_address = Some([127, 0, 0, 5].into());
+            a.rpc_address = Some([127, 0, 0, 6].into());
+        }))
+        .unwrap();
+        assert_eq!(c.listen_address, IpAddr::from([127, 0, 0, 5]));
+        assert_eq!(c.rpc_address, IpAddr::from([127, 0, 0, 6]));
+        let c = Config::load(&args(|a| a.listen_address = Some([127, 0, 0, 5].into()))).unwrap();
+        assert_eq!(c.rpc_address, IpAddr::from([127, 0, 0, 5]));
+    }
+
+    #[test]
+    fn ports_must_differ() {
+        let err = Config::load(&args(|a| {
+            a.admin_port = Some(9042);
+        }))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "admin_port: 9042 is already used by native_transport_port"
+        );
+        let err = Config::load(&args(|a| a.storage_port = Some(0))).unwrap_err();
+        assert!(err.to_string().starts_with("storage_port:"), "{err}");
+    }
+
+    #[test]
+    fn node_name_is_validated() {
+        let c = Config::load(&args(|a| a.node_name = Some("east-1".into()))).unwrap();
+        assert_eq!(c.node_name.as_deref(), Some("east-1"));
+        let err = Config::load(&args(|a| a.node_name = Some("east 1".into()))).unwrap_err();
+        assert!(err.to_string().starts_with("node_name:"), "{err}");
+    }
+
+    #[test]
+    fn file_keys_and_flag_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meridian.toml");
+        std::fs::write(
+            &path,
+            "seeds = [\"127.0.0.1\", \"127.0.0.2:7001\"]\nstorage_port = 7010\nadmin_port = 7290\nnode_name = \"west-2\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&args(|a| a.config = Some(path.clone()))).unwrap();
+        assert_eq!(c.storage_port, 7010);
+        assert_eq!(c.admin_port, 7290);
+        assert_eq!(c.node_name.as_deref(), Some("west-2"));
+        let shown: Vec<String> = c.seeds.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["127.0.0.1:7010", "127.0.0.2:7001"]);
+
+        std::fs::write(&path, "seeds = \"127.0.0.3\"\n").unwrap();
+        let c = Config::load(&args(|a| {
+            a.config = Some(path.clone());
+            a.seeds = Some("127.0.0.4".parse().unwrap());
+        }))
+        .unwrap();
+        assert_eq!(c.seeds[0].to_string(), "127.0.0.4:7000");
+
+        std::fs::write(&path, "seed = \"127.0.0.3\"\n").unwrap();
+        let err = Config::load(&args(|a| a.config = Some(path.clone()))).unwrap_err();
+        assert!(err.to_string().contains("seed"), "{err}");
     }
 }
