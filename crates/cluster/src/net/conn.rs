@@ -268,21 +268,33 @@ pub(crate) enum PumpEnd {
     Failed(io::Error),
 }
 
+/// What a writer loop needs to know about its connection.
+pub(crate) struct WriterContext<'a> {
+    /// The negotiated protocol version, stamped on every header written.
+    pub version: u8,
+    /// The connection's token: cancelling it ends the loop at its next wait.
+    pub token: &'a CancellationToken,
+    /// The connection's liveness record (write progress is noted in it).
+    pub liveness: &'a Liveness,
+    /// Raising this signal writes a control frame of this kind (ping or pong).
+    pub control: (&'a Signal, Kind),
+}
+
 /// A connection's writer loop: writes `first`, then queued frames, flushing whenever the
-/// queue is momentarily empty, and a control frame of `control.1` whenever `control.0` is
-/// raised. Every header is stamped with the connection's negotiated `version`. Every wait
-/// also watches `token`.
+/// queue is momentarily empty, and a control frame whenever the context's signal is raised.
 pub(crate) async fn pump<W: AsyncWrite + Unpin, S: FrameSink>(
     writer: &mut BufWriter<W>,
     rx: &mut UnboundedReceiver<OutFrame>,
     mut first: Option<OutFrame>,
-    version: u8,
-    token: &CancellationToken,
-    liveness: &Liveness,
-    control: (&Signal, Kind),
+    context: WriterContext<'_>,
     sink: &mut S,
 ) -> PumpEnd {
-    let (signal, control_kind) = control;
+    let WriterContext {
+        version,
+        token,
+        liveness,
+        control: (signal, control_kind),
+    } = context;
     loop {
         if signal.take() {
             let header = Header {

@@ -29,7 +29,7 @@ use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 use tokio_util::sync::CancellationToken;
 
 use super::conn::{
-    pump, write_raw_frame, FrameSink, Liveness, OutFrame, ProgressReader, Signal,
+    pump, write_raw_frame, FrameSink, Liveness, OutFrame, ProgressReader, Signal, WriterContext,
     WRITE_BUFFER_BYTES,
 };
 use super::error::RemoteError;
@@ -198,10 +198,12 @@ async fn serve_connection(
                 &mut writer,
                 &mut rx,
                 None,
-                version,
-                &token,
-                &liveness,
-                (&pong, Kind::Pong),
+                WriterContext {
+                    version,
+                    token: &token,
+                    liveness: &liveness,
+                    control: (&pong, Kind::Pong),
+                },
                 &mut sink,
             )
             .await;

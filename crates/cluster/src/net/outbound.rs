@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::conn::{
     pump, write_raw_frame, FrameSink, Liveness, OutFrame, ProgressReader, PumpEnd, Reservation,
-    Signal, WRITE_BUFFER_BYTES,
+    Signal, WriterContext, WRITE_BUFFER_BYTES,
 };
 use super::error::{NetError, RemoteError};
 use super::messaging::{Inner, Pending};
@@ -370,10 +370,12 @@ impl LaneTask {
             &mut writer,
             &mut self.rx,
             first,
-            version,
-            &token,
-            &liveness,
-            (&ping, Kind::Ping),
+            WriterContext {
+                version,
+                token: &token,
+                liveness: &liveness,
+                control: (&ping, Kind::Ping),
+            },
             &mut sink,
         )
         .await;
