@@ -69,7 +69,7 @@ pub use config::NetConfig;
 pub use error::{NetError, RemoteError, RemoteErrorKind};
 pub use faults::{FaultError, FaultRule, Faults, FaultsSnapshot};
 pub use messaging::{MessageHandler, Messaging};
-pub use stats::{LaneStats, NetStats, PeerStats};
+pub use stats::{LaneStats, NetStats, PeerStats, MAX_TRACKED_PEERS};
 pub use transport::{Listener, Network, Stream, TokioNetwork};
 pub use wire::{MAX_BODY_BYTES, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION};
 

@@ -263,6 +263,15 @@ impl Messaging {
         }
     }
 
+    /// Forgets the node at `to` (it left the cluster): its lanes send what is already queued,
+    /// then close their connections and end; its counters are dropped. A later message to
+    /// `to` starts afresh.
+    pub fn forget_peer(&self, to: SocketAddr) {
+        let inner = self.inner();
+        inner.peers.lock().remove(&to);
+        inner.counters.forget(to);
+    }
+
     /// The fault layer.
     pub fn faults(&self) -> &Faults {
         &self.inner().faults

@@ -7,7 +7,9 @@
 //!   attempt by an exponential backoff; messages queued meanwhile wait for that attempt.
 //! - When an established connection closes, requests written to it and not yet answered
 //!   fail with [`NetError::ConnectionClosed`]; queued messages stay queued for the next
-//!   connection, which is opened without delay.
+//!   connection, opened without delay if the closed one had lived at least the maximum
+//!   backoff, else after the backoff (a peer that accepts and drops connections at once is
+//!   treated like one that refuses them).
 //! - A request whose caller has stopped waiting is skipped instead of written.
 //! - When one lane connects, the other is connected too ("warmed") if it is not already, so
 //!   the peer can route each response by size from the start.
@@ -235,13 +237,22 @@ impl LaneTask {
                 }
                 Ok(connection) => {
                     bump(&self.counters.connects);
-                    backoff = backoff_min;
-                    retry_at = None;
                     if self.other_current.lock().is_none() {
                         self.other_warm.notify_one();
                     }
+                    let connected_at = Instant::now();
                     if let PumpEnd::QueueClosed = self.serve(connection, first).await {
                         break;
+                    }
+                    // A connection that lived long was healthy: reconnect at once. One that
+                    // closed soon after opening counts as a failure, so a peer that accepts
+                    // and drops connections is not hammered.
+                    if connected_at.elapsed() >= backoff_max {
+                        backoff = backoff_min;
+                        retry_at = None;
+                    } else {
+                        retry_at = Some(Instant::now() + backoff);
+                        backoff = (backoff * 2).min(backoff_max);
                     }
                 }
             }
@@ -360,6 +371,11 @@ impl LaneTask {
             counters: self.counters.clone(),
         };
         let reader_task = inner.tasks.spawn(response_reader.run(reader));
+        // Attributed to this connection before anything can close it, so that it fails with
+        // the connection rather than waiting for its timeout if it is never written.
+        if let Some(frame) = first.as_ref().filter(|f| f.header.kind == Kind::Request) {
+            inner.mark_sent(frame.header.id, serial);
+        }
         let mut sink = OutboundSink {
             inner: &inner,
             serial,

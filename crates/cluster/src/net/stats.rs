@@ -10,6 +10,11 @@ use parking_lot::Mutex;
 
 use super::Lane;
 
+/// Peer addresses counted individually; traffic with peers beyond this many is counted
+/// together in [`NetStats::other_peers`] (the addresses come from handshakes, so their number
+/// must not grow the map without bound).
+pub const MAX_TRACKED_PEERS: usize = 4096;
+
 /// Messages and bytes one lane to a peer has written to its socket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LaneStats {
@@ -47,6 +52,8 @@ pub struct PeerStats {
 pub struct NetStats {
     /// Per peer address.
     pub peers: BTreeMap<SocketAddr, PeerStats>,
+    /// Traffic with peers beyond the first [`MAX_TRACKED_PEERS`] addresses.
+    pub other_peers: PeerStats,
     /// Requests that timed out.
     pub timeouts: u64,
     /// Messages dropped by the fault layer (sent or received).
@@ -120,6 +127,7 @@ impl PeerCounters {
 #[derive(Default)]
 pub(crate) struct Counters {
     peers: Mutex<HashMap<SocketAddr, Arc<PeerCounters>>>,
+    other_peers: Arc<PeerCounters>,
     pub timeouts: AtomicU64,
     pub dropped_by_faults: AtomicU64,
     pub overloaded: AtomicU64,
@@ -135,10 +143,22 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    /// The counters of `addr`, created on first use. The map grows with the number of
-    /// distinct peer addresses, which is the cluster's size.
+    /// The counters of `addr`, created on first use (the shared overflow counters once
+    /// [`MAX_TRACKED_PEERS`] addresses are tracked).
     pub fn peer(&self, addr: SocketAddr) -> Arc<PeerCounters> {
-        self.peers.lock().entry(addr).or_default().clone()
+        let mut peers = self.peers.lock();
+        if let Some(counters) = peers.get(&addr) {
+            return counters.clone();
+        }
+        if peers.len() >= MAX_TRACKED_PEERS {
+            return self.other_peers.clone();
+        }
+        peers.entry(addr).or_default().clone()
+    }
+
+    /// Stops tracking `addr` (a node that left the cluster).
+    pub fn forget(&self, addr: SocketAddr) {
+        self.peers.lock().remove(&addr);
     }
 
     pub fn snapshot(&self) -> NetStats {
@@ -150,6 +170,7 @@ impl Counters {
                 .iter()
                 .map(|(addr, counters)| (*addr, counters.snapshot()))
                 .collect(),
+            other_peers: self.other_peers.snapshot(),
             timeouts: load(&self.timeouts),
             dropped_by_faults: load(&self.dropped_by_faults),
             overloaded: load(&self.overloaded),

@@ -425,6 +425,41 @@ async fn reset_connections_reconnects_on_the_next_message() {
     assert!(client.messaging.stats().peers[&addr].connects >= 3);
 }
 
+#[tokio::test]
+async fn forget_peer_closes_its_connections_and_ends_its_lanes() {
+    let server = start(1).await;
+    let client = start(2).await;
+    let addr = server.addr();
+    echo(&client.messaging, addr, b"a").await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(2), || client
+            .messaging
+            .stats()
+            .outbound_open
+            == 2)
+        .await
+    );
+    client.messaging.forget_peer(addr);
+    assert!(
+        eventually(Duration::from_secs(2), || client
+            .messaging
+            .stats()
+            .outbound_open
+            == 0)
+        .await
+    );
+    assert!(!client.messaging.stats().peers.contains_key(&addr));
+    // The node may come back later: messages to it start afresh.
+    assert_eq!(
+        &echo(&client.messaging, addr, b"b").await.unwrap()[..],
+        b"b"
+    );
+    assert_eq!(
+        client.messaging.stats().peers[&addr].urgent.messages_sent,
+        1
+    );
+}
+
 /// A network whose outbound streams write at most `bytes_per_sec`.
 struct ThrottledNetwork {
     bytes_per_sec: f64,
