@@ -3,6 +3,8 @@
 //! `rack1`. SIGTERM or SIGINT drains it: stop accepting, finish what is in flight, flush,
 //! exit 0.
 
+mod admin;
+mod cluster_cmd;
 mod config;
 
 use std::path::Path;
@@ -36,6 +38,8 @@ struct Cli {
 enum Command {
     /// Run a node in the foreground.
     Start(StartArgs),
+    /// Manage a cluster of local node processes (up, status, stop, start, down).
+    Cluster(cluster_cmd::ClusterArgs),
 }
 
 /// What a node keeps about itself across restarts.
@@ -52,6 +56,13 @@ fn main() -> std::process::ExitCode {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("meridian: {e:#}");
+                std::process::ExitCode::from(1)
+            }
+        },
+        Command::Cluster(args) => match cluster_cmd::run(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("meridian cluster: {e}");
                 std::process::ExitCode::from(1)
             }
         },
@@ -165,6 +176,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
     node.set_event_bus(server.event_bus());
+    let admin_addr = std::net::SocketAddr::new(config.listen_address, config.admin_port);
+    let admin_source = admin::LocalNodeSource::new(node.clone(), config.node_name.clone());
+    let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    let admin = admin::serve_admin(admin_addr, Arc::new(admin_source), async {
+        let _ = admin_stopped.await;
+    })
+    .await?;
     let addr = server.local_addr();
     println!(
         "Meridian is ready: CQL on {addr} (cluster \"{}\", {}/{}, data in {}, commitlog_sync {:?})",
@@ -178,6 +196,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
 
     let report = server.run(shutdown_signal()).await;
+    let _ = admin_stop.send(());
+    let _ = admin.stopped().await;
     tracing::info!(?report, "CQL server stopped; flushing");
     tokio::task::block_in_place(|| engine.shutdown()).context("flush on shutdown")?;
     println!("Meridian stopped cleanly");
