@@ -25,6 +25,8 @@ const LOG_TAIL_BYTES: u64 = 64 * 1024;
 const EXEC_RETRIES: usize = 20;
 /// Pause between those reads.
 const EXEC_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
+/// Unit of `st_blocks`.
+const DU_BLOCK_BYTES: u64 = 512;
 /// Directory depth walked when sizing a data directory.
 const MAX_DIR_DEPTH: usize = 16;
 
@@ -193,8 +195,10 @@ pub fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// Bytes of regular files under `path` (like `du --apparent-size`); 0 if it is missing.
+/// Disk space taken by the regular files under `path`, as `du` counts it (allocated
+/// blocks, so a sparse file counts what it really uses); 0 if it is missing.
 pub fn dir_size_bytes(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
     fn walk(path: &Path, depth: usize) -> u64 {
         let Ok(entries) = std::fs::read_dir(path) else {
             return 0;
@@ -203,7 +207,10 @@ pub fn dir_size_bytes(path: &Path) -> u64 {
             .filter_map(Result::ok)
             .map(|e| match e.file_type() {
                 Ok(t) if t.is_dir() && depth < MAX_DIR_DEPTH => walk(&e.path(), depth + 1),
-                Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or_default(),
+                Ok(t) if t.is_file() => e
+                    .metadata()
+                    .map(|m| m.blocks().saturating_mul(DU_BLOCK_BYTES))
+                    .unwrap_or_default(),
                 _ => 0,
             })
             .sum()
@@ -314,8 +321,11 @@ mod tests {
         assert_eq!(tail(&log, 2), "two\nthree");
         assert_eq!(tail(&dir.path().join("missing"), 2), "");
         std::fs::create_dir_all(dir.path().join("x/y")).unwrap();
-        std::fs::write(dir.path().join("x/y/f"), [0u8; 100]).unwrap();
-        assert_eq!(dir_size_bytes(&dir.path().join("x")), 100);
+        std::fs::write(dir.path().join("x/y/f"), [1u8; 100_000]).unwrap();
+        let sparse = std::fs::File::create(dir.path().join("x/sparse")).unwrap();
+        sparse.set_len(1 << 30).unwrap();
+        let size = dir_size_bytes(&dir.path().join("x"));
+        assert!((100_000..200_000).contains(&size), "{size}");
         assert_eq!(dir_size_bytes(&dir.path().join("nope")), 0);
     }
 

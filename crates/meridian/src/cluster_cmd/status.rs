@@ -37,7 +37,7 @@ pub struct NodeReport {
     pub state: Option<String>,
     /// Process id while the process runs.
     pub pid: Option<u32>,
-    /// Bytes in its data directory.
+    /// Disk space its data directory takes (as `du` counts it).
     pub data_size_bytes: u64,
     /// Load (live SSTable bytes) as the node reports it.
     pub load_bytes: Option<u64>,
