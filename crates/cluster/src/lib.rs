@@ -9,12 +9,17 @@
 //!   bulk connection per peer, request/response with timeouts, bounded queues, and a fault
 //!   layer for tests.
 //! - [`hints`]: durable hints per target node, bounded by a window and a disk quota.
+//! - [`membership`]: the membership trait, cluster views, chitchat gossip.
+//! - [`coordinator`]: consistency levels, the write and read paths, read repair, hint
+//!   replay, and the replica side of every data verb.
 //!
 //! Dependency rule: this crate depends on `types` and `storage` only; it knows nothing of
 //! CQL syntax, the native protocol or the schema's DDL (the query crate above translates).
 
+pub mod coordinator;
 pub mod hints;
 pub mod ids;
 pub mod membership;
 pub mod net;
 pub mod ring;
+

@@ -45,8 +45,9 @@ pub struct GossipConfig {
     pub cluster_name: String,
     /// UDP address gossip listens on and advertises.
     pub gossip_address: SocketAddr,
-    /// Seed gossip addresses.
-    pub seeds: Vec<SocketAddr>,
+    /// Seed gossip addresses (`host:port`; host names are resolved, and re-resolved
+    /// periodically).
+    pub seeds: Vec<String>,
     /// Interval between gossip rounds.
     pub gossip_interval: Duration,
     /// Phi above which a node is considered down (Cassandra: 8).
@@ -55,7 +56,7 @@ pub struct GossipConfig {
 
 impl GossipConfig {
     /// Defaults: one gossip round every 500 ms, phi threshold 8.
-    pub fn new(cluster_name: String, gossip_address: SocketAddr, seeds: Vec<SocketAddr>) -> Self {
+    pub fn new(cluster_name: String, gossip_address: SocketAddr, seeds: Vec<String>) -> Self {
         GossipConfig {
             cluster_name,
             gossip_address,
@@ -103,8 +104,8 @@ impl GossipMembership {
             seed_nodes: config
                 .seeds
                 .iter()
-                .filter(|s| **s != config.gossip_address)
-                .map(|s| s.to_string())
+                .filter(|s| **s != config.gossip_address.to_string())
+                .cloned()
                 .collect(),
             failure_detector_config: FailureDetectorConfig {
                 phi_threshold: config.phi_threshold,
@@ -259,7 +260,10 @@ fn encode(info: &MemberInfo) -> Vec<(String, String)> {
         (KEY_RACK.to_string(), info.rack.clone()),
         (KEY_TOKENS.to_string(), tokens),
         (KEY_STATE.to_string(), info.state.as_str().to_string()),
-        (KEY_INTERNODE.to_string(), info.internode_address.to_string()),
+        (
+            KEY_INTERNODE.to_string(),
+            info.internode_address.to_string(),
+        ),
         (KEY_CQL.to_string(), info.cql_address.to_string()),
         (KEY_RELEASE.to_string(), info.release_version.clone()),
         (KEY_LOAD.to_string(), info.load_bytes.to_string()),
@@ -396,7 +400,7 @@ mod tests {
         let mut nodes = Vec::new();
         for (i, port) in ports.iter().enumerate() {
             let addr: SocketAddr = ([127, 0, 0, 1], *port).into();
-            let mut cfg = GossipConfig::new("test".into(), addr, vec![seed]);
+            let mut cfg = GossipConfig::new("test".into(), addr, vec![seed.to_string()]);
             cfg.gossip_interval = Duration::from_millis(100);
             let m = GossipMembership::start(cfg, info(i as u8 + 1, *port))
                 .await
@@ -421,10 +425,7 @@ mod tests {
         dead.shutdown().await;
         let h3 = HostId(uuid::Uuid::from_u128(3));
         for m in &nodes {
-            wait_for(m, "node 3 down", |v| {
-                v.member(h3).is_some_and(|m| !m.up)
-            })
-            .await;
+            wait_for(m, "node 3 down", |v| v.member(h3).is_some_and(|m| !m.up)).await;
         }
     }
 }
