@@ -544,7 +544,7 @@ async fn ack_latency_during_large_message(urgent_max_body_bytes: usize) -> (Dura
     echo(&client.messaging, to, b"warm up").await.unwrap();
 
     const LARGE_BYTES: usize = 20 * 1024 * 1024;
-    let large = tokio::spawn({
+    let mut large = Box::pin({
         let messaging = client.messaging.clone();
         async move {
             messaging
@@ -557,6 +557,10 @@ async fn ack_latency_during_large_message(urgent_max_body_bytes: usize) -> (Dura
                 .await
         }
     });
+    // The first poll queues the large message, so it is ahead of the small one whatever
+    // the scheduler does next.
+    assert!(futures::poll!(large.as_mut()).is_pending());
+    let large = tokio::spawn(large);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let started = Instant::now();
     let answer = echo(&client.messaging, to, b"ack").await.unwrap();
@@ -576,13 +580,13 @@ async fn large_message_on_the_bulk_lane_does_not_delay_an_ack() {
         "the 20 MiB message finished too early to measure anything"
     );
     assert!(
-        round_trip < Duration::from_millis(150),
+        round_trip < Duration::from_millis(250),
         "small request took {round_trip:?} while a large message was in flight"
     );
     // Control: with one lane for everything, the same ack waits behind the large message.
     let (round_trip, _) = ack_latency_during_large_message(32 * 1024 * 1024).await;
     assert!(
-        round_trip > Duration::from_millis(200),
+        round_trip > Duration::from_millis(300),
         "the control run did not queue the ack behind the large message ({round_trip:?})"
     );
 }
@@ -1092,14 +1096,15 @@ async fn a_silent_connection_is_closed_by_the_liveness_check() {
 #[tokio::test]
 async fn idle_healthy_connections_stay_open() {
     let mut server_config = config("test", 1);
-    server_config.liveness_timeout = Duration::from_millis(300);
+    server_config.liveness_timeout = Duration::from_millis(500);
     let server = start_with(server_config, Arc::new(TokioNetwork)).await;
     let mut client_config = config("test", 2);
-    client_config.liveness_timeout = Duration::from_millis(300);
+    client_config.liveness_timeout = Duration::from_millis(500);
     let client = start_with(client_config, Arc::new(TokioNetwork)).await;
     let to = server.addr();
     echo(&client.messaging, to, b"a").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Three liveness timeouts without a message: only pings keep the connections open.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     echo(&client.messaging, to, b"b").await.unwrap();
     assert_eq!(client.messaging.stats().liveness_closes, 0);
     assert_eq!(server.messaging.stats().liveness_closes, 0);
