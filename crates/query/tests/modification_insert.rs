@@ -467,11 +467,11 @@ fn insert_errors() {
     );
     assert_eq!(
         t.err("INSERT INTO nope (k) VALUES (?)", vec![int(1)]),
-        "table nope does not exist"
+        "unconfigured table nope"
     );
     assert_eq!(
         t.err("INSERT INTO nokeyspace.t (k) VALUES (?)", vec![int(1)]),
-        "keyspace nokeyspace does not exist"
+        "Keyspace nokeyspace does not exist"
     );
     assert_eq!(
         t.err("INSERT INTO system.local (key) VALUES (?)", vec![text("x")]),

@@ -10,6 +10,12 @@
 //!
 //! Types in these statements are already resolved [`CqlType`]s (see [`Schema::parse_type`]);
 //! table ids are supplied by the caller (this crate does no I/O and draws no random numbers).
+//!
+//! Every applied change is stamped with the schema clock ([`Schema::observe_time`]): the
+//! changed keyspace, table (options, columns, key names) or type records the time, and drops
+//! leave tombstones, so that schemas changed on different nodes merge (see [`crate::merge`]).
+//! Added columns get ids derived from their definition ([`crate::merge`] explains why), not
+//! the next free number.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +26,10 @@ use crate::cql::{parse_property_boolean, qualified_name, type_to_cql};
 use crate::error::SchemaError;
 use crate::keyspace::{
     expand_user_types, replace_udt, type_references, KeyspaceMetadata, KeyspaceSchema, UserType,
+};
+use crate::merge::{
+    added_column_id, DroppedColumnId, HiddenKeyspace, HiddenType, KeyspaceTombstone, TableStamps,
+    TableTombstone, TypeTombstone,
 };
 use crate::params::{check_property_names, OptionValue, OptionsMode, TableParams};
 use crate::persist::check_table_invariants;
@@ -297,12 +307,9 @@ fn authorize(keyspace: &str, table: Option<&str>, perm: Permission) -> Result<()
 
 /// Cassandra's `SchemaConstants.isValidName`: 1 to 48 word characters.
 fn is_valid_name(name: &str) -> bool {
-    has_valid_name_characters(name) && name.len() <= MAX_NAME_LENGTH
-}
-
-/// Non-empty, and only ASCII letters, digits and underscores.
-fn has_valid_name_characters(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LENGTH
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// The checks of `AlterSchemaStatement.execute` before a statement is applied.
@@ -321,16 +328,9 @@ fn check_modifiable(schema: &Schema, keyspace: &str) -> Result<(), SchemaError> 
             "Virtual keyspace '{keyspace}' is not user-modifiable"
         )));
     }
-    // Cassandra 5.0's `KeyspaceMetadata.validate` wording: the characters first, then the length.
-    if !has_valid_name_characters(keyspace) {
+    if !is_valid_name(keyspace) {
         return Err(SchemaError::invalid(format!(
-            "Keyspace name must not be empty and must contain alphanumeric or underscore characters only (got \"{keyspace}\")"
-        )));
-    }
-    if keyspace.len() > MAX_NAME_LENGTH {
-        return Err(SchemaError::invalid(format!(
-            "Keyspace name must not be more than {MAX_NAME_LENGTH} characters long (got {} characters for \"{keyspace}\")",
-            keyspace.len()
+            "Keyspace name must not be empty, more than {MAX_NAME_LENGTH} characters long, or contain non-alphanumeric-underscore characters (got '{keyspace}')"
         )));
     }
     Ok(())
@@ -473,19 +473,9 @@ fn validate_column_type(column: &str, ty: &CqlType, for_add: bool) -> Result<(),
 /// `is_counter` is the table's counter flag, fixed when the table was created (derived from
 /// its columns before the statement).
 fn validate_table(t: &TableMetadata, is_counter: bool) -> Result<(), SchemaError> {
-    // Cassandra 5.0's `TableMetadata.validate` wording, prefixed with `keyspace.table: `.
-    if !has_valid_name_characters(&t.name) {
-        return Err(SchemaError::config(format!(
-            "{}.{}: Table name must not be empty or not contain non-alphanumeric-underscore characters (got \"{}\")",
-            t.keyspace, t.name, t.name
-        )));
-    }
     if !is_valid_name(&t.name) {
         return Err(SchemaError::config(format!(
-            "{}.{}: Table name must not be more than {MAX_NAME_LENGTH} characters long (got {} characters for \"{}\")",
-            t.keyspace,
-            t.name,
-            t.name.len(),
+            "Table name must not be empty, more than {MAX_NAME_LENGTH} characters long, or contain non-alphanumeric-underscore characters (got \"{}\")",
             t.name
         )));
     }
@@ -516,6 +506,28 @@ fn validate_table(t: &TableMetadata, is_counter: bool) -> Result<(), SchemaError
     check_table_invariants(t).map_err(SchemaError::config)
 }
 
+/// Records the stamps of table `name` (no entry for all-zero stamps, the canonical form).
+fn set_table_stamps(ks: &mut KeyspaceSchema, name: &str, stamps: TableStamps) {
+    if stamps == TableStamps::default() {
+        ks.table_stamps.remove(name);
+    } else {
+        ks.table_stamps.insert(name.to_string(), stamps);
+    }
+}
+
+/// A type's definition as kept in a tombstone.
+fn hidden_type(t: &UserType) -> HiddenType {
+    HiddenType {
+        fields: t
+            .fields
+            .iter()
+            .map(|(n, ty)| (n.clone(), ty.to_string()))
+            .collect(),
+        created_micros: t.created_micros,
+        timestamp_micros: t.timestamp_micros,
+    }
+}
+
 impl Schema {
     fn keyspace_mut(&mut self, name: &str) -> Result<&mut KeyspaceSchema, SchemaError> {
         self.keyspaces
@@ -529,6 +541,7 @@ impl Schema {
         &mut self,
         stmt: &CreateKeyspace,
         topology: &ClusterTopology,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         check_modifiable(self, &stmt.name)?;
         let (replication, durable_writes) = keyspace_properties(&stmt.properties)?;
@@ -551,12 +564,18 @@ impl Schema {
                 previous: None,
             },
         )?;
-        let ks = KeyspaceSchema::new(KeyspaceMetadata {
+        let mut ks = KeyspaceSchema::new(KeyspaceMetadata {
             name: stmt.name.clone(),
             replication,
             durable_writes: durable_writes.unwrap_or(true),
         });
+        ks.created_micros = at;
+        ks.timestamp_micros = at;
         self.keyspaces.insert(stmt.name.clone(), ks);
+        // A re-created keyspace: its last options are visible again.
+        if let Some(t) = self.tombstones.keyspaces.get_mut(&stmt.name) {
+            t.hidden = None;
+        }
         Ok(applied(
             ChangeType::Created,
             ChangeTarget::Keyspace,
@@ -569,6 +588,7 @@ impl Schema {
         &mut self,
         stmt: &AlterKeyspace,
         topology: &ClusterTopology,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         authorize(&stmt.name, None, Permission::Alter)?;
         check_modifiable(self, &stmt.name)?;
@@ -603,7 +623,9 @@ impl Schema {
         if &metadata == previous {
             return Ok(DdlOutcome::Unchanged);
         }
-        self.keyspace_mut(&stmt.name)?.metadata = metadata;
+        let ks = self.keyspace_mut(&stmt.name)?;
+        ks.metadata = metadata;
+        ks.timestamp_micros = at;
         Ok(applied(
             ChangeType::Updated,
             ChangeTarget::Keyspace,
@@ -616,10 +638,35 @@ impl Schema {
         &mut self,
         name: &str,
         if_exists: bool,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         authorize(name, None, Permission::Drop)?;
         check_modifiable(self, name)?;
-        if self.keyspaces.remove(name).is_some() {
+        if let Some(ks) = self.keyspaces.remove(name) {
+            // Types are kept hidden (a table created concurrently may still use them); the
+            // tables are gone: the keyspace tombstone covers every one created before it.
+            for t in ks.types.values() {
+                let tombstone = self
+                    .tombstones
+                    .types
+                    .entry((name.to_string(), t.name.clone()))
+                    .or_insert(TypeTombstone {
+                        dropped_micros: None,
+                        hidden: None,
+                    });
+                tombstone.hidden = Some(hidden_type(t));
+            }
+            self.tombstones.keyspaces.insert(
+                name.to_string(),
+                KeyspaceTombstone {
+                    dropped_micros: at,
+                    hidden: Some(HiddenKeyspace {
+                        metadata: ks.metadata,
+                        created_micros: ks.created_micros,
+                        timestamp_micros: ks.timestamp_micros,
+                    }),
+                },
+            );
             return Ok(applied(
                 ChangeType::Dropped,
                 ChangeTarget::Keyspace,
@@ -639,6 +686,7 @@ impl Schema {
         &mut self,
         stmt: &CreateTable,
         generated_id: TableId,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         // Checks Cassandra makes while preparing the statement, before authorization.
         if stmt.compact_storage {
@@ -685,9 +733,21 @@ impl Schema {
             )));
         }
         let name = table.name.clone();
-        self.keyspace_mut(&stmt.keyspace)?
-            .tables
-            .insert(name.clone(), table);
+        let stamps = TableStamps {
+            created_micros: at,
+            params_micros: at,
+            key_names_micros: at,
+            columns: table
+                .columns
+                .iter()
+                .filter(|c| !c.kind.is_primary_key())
+                .map(|c| (c.id, at))
+                .collect(),
+            ..TableStamps::default()
+        };
+        let ks = self.keyspace_mut(&stmt.keyspace)?;
+        ks.tables.insert(name.clone(), table);
+        set_table_stamps(ks, &name, stamps);
         Ok(applied(
             ChangeType::Created,
             ChangeTarget::Table,
@@ -702,6 +762,7 @@ impl Schema {
         table: &str,
         if_exists: bool,
         op: &AlterTableOp,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         authorize(keyspace, Some(table), Permission::Alter)?;
         check_modifiable(self, keyspace)?;
@@ -715,6 +776,11 @@ impl Schema {
             });
         };
         let mut updated = current.clone();
+        let mut stamps = self
+            .keyspaces
+            .get(keyspace)
+            .map(|ks| ks.table_stamps_of(table))
+            .unwrap_or_default();
         match op {
             AlterTableOp::AlterColumnType { .. } => {
                 return Err(SchemaError::invalid(
@@ -729,16 +795,28 @@ impl Schema {
             AlterTableOp::AddColumns {
                 if_not_exists,
                 columns,
-            } => add_columns(&mut updated, columns, *if_not_exists)?,
+            } => add_columns(&mut updated, &mut stamps, columns, *if_not_exists, at)?,
             AlterTableOp::DropColumns {
                 if_exists,
                 columns,
                 timestamp_micros,
-            } => drop_columns(&mut updated, columns, *if_exists, *timestamp_micros)?,
+            } => drop_columns(
+                &mut updated,
+                &mut stamps,
+                columns,
+                *if_exists,
+                *timestamp_micros,
+                at,
+            )?,
             AlterTableOp::RenameColumns { if_exists, renames } => {
-                rename_columns(current, &mut updated, renames, *if_exists)?
+                rename_columns(current, &mut updated, renames, *if_exists)?;
+                stamps.key_names_micros = at;
+                for c in updated.columns.iter().filter(|c| c.kind.is_primary_key()) {
+                    stamps.key_name_history.insert(c.name.clone(), at);
+                }
             }
             AlterTableOp::SetOptions(properties) => {
+                stamps.params_micros = at;
                 updated
                     .params
                     .apply_options(properties, OptionsMode::Alter)?;
@@ -754,9 +832,9 @@ impl Schema {
         if &updated == current {
             return Ok(DdlOutcome::Unchanged);
         }
-        self.keyspace_mut(keyspace)?
-            .tables
-            .insert(table.to_string(), updated);
+        let ks = self.keyspace_mut(keyspace)?;
+        ks.tables.insert(table.to_string(), updated);
+        set_table_stamps(ks, table, stamps);
         Ok(applied(
             ChangeType::Updated,
             ChangeTarget::Table,
@@ -770,20 +848,30 @@ impl Schema {
         keyspace: &str,
         table: &str,
         if_exists: bool,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         authorize(keyspace, Some(table), Permission::Drop)?;
         check_modifiable(self, keyspace)?;
-        let removed = self
-            .keyspaces
-            .get_mut(keyspace)
-            .and_then(|ks| ks.tables.remove(table));
+        let removed = self.keyspaces.get_mut(keyspace).and_then(|ks| {
+            ks.table_stamps.remove(table);
+            ks.tables.remove(table)
+        });
         match removed {
-            Some(_) => Ok(applied(
-                ChangeType::Dropped,
-                ChangeTarget::Table,
-                keyspace,
-                Some(table),
-            )),
+            Some(t) => {
+                self.tombstones.tables.insert(
+                    (keyspace.to_string(), table.to_string()),
+                    TableTombstone {
+                        id: t.id,
+                        dropped_micros: at,
+                    },
+                );
+                Ok(applied(
+                    ChangeType::Dropped,
+                    ChangeTarget::Table,
+                    keyspace,
+                    Some(table),
+                ))
+            }
             None if if_exists => Ok(DdlOutcome::Unchanged),
             None => Err(SchemaError::TableNotFound {
                 keyspace: keyspace.to_string(),
@@ -792,7 +880,7 @@ impl Schema {
         }
     }
 
-    fn create_type_impl(&mut self, stmt: &CreateType) -> Result<DdlOutcome, SchemaError> {
+    fn create_type_impl(&mut self, stmt: &CreateType, at: i64) -> Result<DdlOutcome, SchemaError> {
         authorize(&stmt.keyspace, None, Permission::Create)?;
         check_modifiable(self, &stmt.keyspace)?;
         let Some(keyspace) = self.keyspaces.get(&stmt.keyspace) else {
@@ -824,10 +912,20 @@ impl Schema {
             keyspace: stmt.keyspace.clone(),
             name: stmt.name.clone(),
             fields: stmt.fields.clone(),
+            created_micros: at,
+            timestamp_micros: at,
         };
         self.keyspace_mut(&stmt.keyspace)?
             .types
             .insert(stmt.name.clone(), ty);
+        // A re-created type: the old definition is no longer needed.
+        let key = (stmt.keyspace.clone(), stmt.name.clone());
+        if let Some(t) = self.tombstones.types.get_mut(&key) {
+            t.hidden = None;
+            if t.dropped_micros.is_none() {
+                self.tombstones.types.remove(&key);
+            }
+        }
         Ok(applied(
             ChangeType::Created,
             ChangeTarget::Type,
@@ -842,6 +940,7 @@ impl Schema {
         name: &str,
         if_exists: bool,
         op: &AlterTypeOp,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         authorize(keyspace, None, Permission::Alter)?;
         check_modifiable(self, keyspace)?;
@@ -937,6 +1036,7 @@ impl Schema {
         if &updated == current {
             return Ok(DdlOutcome::Unchanged);
         }
+        updated.timestamp_micros = at;
         let udt = updated.to_udt_type();
         let ks = self.keyspace_mut(keyspace)?;
         for t in ks.types.values_mut() {
@@ -963,6 +1063,7 @@ impl Schema {
         keyspace: &str,
         name: &str,
         if_exists: bool,
+        at: i64,
     ) -> Result<DdlOutcome, SchemaError> {
         authorize(keyspace, None, Permission::Drop)?;
         check_modifiable(self, keyspace)?;
@@ -1002,7 +1103,15 @@ impl Schema {
                 tables.join(", ")
             )));
         }
-        self.keyspace_mut(keyspace)?.types.remove(name);
+        if let Some(t) = self.keyspace_mut(keyspace)?.types.remove(name) {
+            self.tombstones.types.insert(
+                (keyspace.to_string(), name.to_string()),
+                TypeTombstone {
+                    dropped_micros: Some(at),
+                    hidden: Some(hidden_type(&t)),
+                },
+            );
+        }
         Ok(applied(
             ChangeType::Dropped,
             ChangeTarget::Type,
@@ -1019,8 +1128,10 @@ impl Schema {
         stmt: &CreateKeyspace,
         topology: &ClusterTopology,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.create_keyspace_impl(stmt, topology);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.create_keyspace_impl(stmt, topology, at);
+        self.commit(next, outcome)
     }
 
     /// `ALTER KEYSPACE` (replicated system keyspaces may be altered, as in Cassandra).
@@ -1029,8 +1140,10 @@ impl Schema {
         stmt: &AlterKeyspace,
         topology: &ClusterTopology,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.alter_keyspace_impl(stmt, topology);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.alter_keyspace_impl(stmt, topology, at);
+        self.commit(next, outcome)
     }
 
     /// `DROP KEYSPACE`.
@@ -1039,8 +1152,10 @@ impl Schema {
         name: &str,
         if_exists: bool,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.drop_keyspace_impl(name, if_exists);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.drop_keyspace_impl(name, if_exists, at);
+        self.commit(next, outcome)
     }
 
     /// `CREATE TABLE`. `generated_id` is used unless the statement gives `WITH id = …`.
@@ -1049,8 +1164,10 @@ impl Schema {
         stmt: &CreateTable,
         generated_id: TableId,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.create_table_impl(stmt, generated_id);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.create_table_impl(stmt, generated_id, at);
+        self.commit(next, outcome)
     }
 
     /// `ALTER TABLE`.
@@ -1061,8 +1178,10 @@ impl Schema {
         if_exists: bool,
         op: &AlterTableOp,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.alter_table_impl(keyspace, table, if_exists, op);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.alter_table_impl(keyspace, table, if_exists, op, at);
+        self.commit(next, outcome)
     }
 
     /// `DROP TABLE`.
@@ -1072,14 +1191,18 @@ impl Schema {
         table: &str,
         if_exists: bool,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.drop_table_impl(keyspace, table, if_exists);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.drop_table_impl(keyspace, table, if_exists, at);
+        self.commit(next, outcome)
     }
 
     /// `CREATE TYPE`.
     pub fn create_type(&mut self, stmt: &CreateType) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.create_type_impl(stmt);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.create_type_impl(stmt, at);
+        self.commit(next, outcome)
     }
 
     /// `ALTER TYPE`; the new definition replaces the old one in every table and type of the
@@ -1091,8 +1214,10 @@ impl Schema {
         if_exists: bool,
         op: &AlterTypeOp,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.alter_type_impl(keyspace, name, if_exists, op);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.alter_type_impl(keyspace, name, if_exists, op, at);
+        self.commit(next, outcome)
     }
 
     /// `DROP TYPE`; refused while other types or tables use the type.
@@ -1102,19 +1227,32 @@ impl Schema {
         name: &str,
         if_exists: bool,
     ) -> Result<DdlOutcome, SchemaError> {
-        let outcome = self.drop_type_impl(keyspace, name, if_exists);
-        self.after_change(outcome)
+        let at = self.next_change_micros();
+        let mut next = self.clone();
+        let outcome = next.drop_type_impl(keyspace, name, if_exists, at);
+        self.commit(next, outcome)
     }
 
-    /// Refreshes the cached version after an applied change.
-    fn after_change(
+    /// Replaces this schema with `next` (a copy the statement changed) if the statement
+    /// applied, in the canonical form merging produces (see [`crate::merge`]: for example a
+    /// type that was dropped on another node and kept only for a table using it goes with the
+    /// table's drop), with the version recomputed. Otherwise nothing changes.
+    fn commit(
         &mut self,
+        next: Schema,
         outcome: Result<DdlOutcome, SchemaError>,
     ) -> Result<DdlOutcome, SchemaError> {
-        if let Ok(DdlOutcome::Applied(_)) = &outcome {
-            self.refresh_version();
+        let mut next = next;
+        let outcome = outcome?;
+        if let DdlOutcome::Applied(_) = &outcome {
+            if next.may_hide_or_prune() {
+                next = next.normalized()?;
+            } else {
+                next.refresh_version();
+            }
+            *self = next;
         }
-        outcome
+        Ok(outcome)
     }
 }
 
@@ -1185,18 +1323,6 @@ fn build_table(stmt: &CreateTable, generated_id: TableId) -> Result<TableMetadat
                 "Static column '{name}' cannot be part of the PRIMARY KEY"
             )));
         }
-    }
-    let not_clustering: Vec<&str> = stmt
-        .clustering_order
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .filter(|name| !stmt.clustering_key.iter().any(|c| c == name))
-        .collect();
-    if !not_clustering.is_empty() {
-        return Err(SchemaError::invalid(format!(
-            "Only clustering key columns can be defined in CLUSTERING ORDER directive: [{}] are not clustering columns",
-            not_clustering.join(", ")
-        )));
     }
     if stmt.clustering_order.len() > stmt.clustering_key.len() {
         return Err(SchemaError::invalid(
@@ -1292,8 +1418,10 @@ fn build_table(stmt: &CreateTable, generated_id: TableId) -> Result<TableMetadat
 
 fn add_columns(
     table: &mut TableMetadata,
+    stamps: &mut TableStamps,
     columns: &[ColumnDef],
     if_not_exists: bool,
+    at: i64,
 ) -> Result<(), SchemaError> {
     for c in columns {
         if table.column(&c.name).is_some() {
@@ -1340,26 +1468,27 @@ fn add_columns(
                 )));
             }
         }
-        let id = ColumnId(table.next_column_id);
-        table.next_column_id = table
-            .next_column_id
-            .checked_add(1)
+        let id = added_column_id(table, stamps, &c.name, &c.ty, kind)
             .ok_or_else(|| SchemaError::invalid("Too many columns added to this table"))?;
+        table.next_column_id = table.next_column_id.max(id.0.saturating_add(1));
         table.columns.push(ColumnMetadata {
             name: c.name.clone(),
             id,
             ty: c.ty.clone(),
             kind,
         });
+        stamps.columns.insert(id, at);
     }
     Ok(())
 }
 
 fn drop_columns(
     table: &mut TableMetadata,
+    stamps: &mut TableStamps,
     columns: &[String],
     if_exists: bool,
     timestamp_micros: i64,
+    at: i64,
 ) -> Result<(), SchemaError> {
     for name in columns {
         let Some(column) = table.column(name).cloned() else {
@@ -1383,6 +1512,15 @@ fn drop_columns(
             )));
         }
         table.columns.retain(|c| c.name != *name);
+        let added_micros = stamps.columns.remove(&column.id).unwrap_or(0);
+        stamps.dropped_column_ids.insert(
+            column.id,
+            DroppedColumnId {
+                name: name.clone(),
+                added_micros,
+                dropped_micros: at,
+            },
+        );
         table.dropped_columns.insert(
             name.clone(),
             DroppedColumn {

@@ -2,11 +2,18 @@
 //! [`UserType`], and [`KeyspaceSchema`] (a keyspace with its tables and types), plus the
 //! type-graph helpers DDL needs (does a type refer to a UDT; replace a UDT's definition
 //! everywhere it is embedded; UDTs in dependency order).
+//!
+//! Every keyspace, table and type carries the schema-clock timestamp of its last change
+//! ([`KeyspaceSchema::timestamp_micros`], [`KeyspaceSchema::table_stamps`],
+//! [`UserType::timestamp_micros`]): what [`crate::merge`] uses to reconcile the schemas of
+//! two nodes. Built-in elements and schemas persisted before timestamps existed have
+//! timestamp 0.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use meridian_types::cql_type::{CqlType, UdtType};
 
+use crate::merge::TableStamps;
 use crate::replication::Replication;
 use crate::table::TableMetadata;
 
@@ -30,6 +37,10 @@ pub struct UserType {
     pub name: String,
     /// Field names and types, in declaration order.
     pub fields: Vec<(String, CqlType)>,
+    /// When the type was created (schema clock, microseconds; 0: unknown).
+    pub created_micros: i64,
+    /// When the type was created or last altered (schema clock, microseconds; 0: unknown).
+    pub timestamp_micros: i64,
 }
 
 impl UserType {
@@ -58,6 +69,15 @@ pub struct KeyspaceSchema {
     pub tables: BTreeMap<String, TableMetadata>,
     /// User-defined types by name.
     pub types: BTreeMap<String, UserType>,
+    /// When the keyspace was created (schema clock, microseconds; 0: built in or unknown).
+    pub created_micros: i64,
+    /// When the keyspace's options were last set (`CREATE` / `ALTER KEYSPACE`; schema clock,
+    /// microseconds; 0: built in or unknown).
+    pub timestamp_micros: i64,
+    /// The change timestamps of each table, by table name. A table without an entry has
+    /// all-zero stamps ([`TableStamps::default`]): built in, or persisted before timestamps
+    /// existed.
+    pub table_stamps: BTreeMap<String, TableStamps>,
 }
 
 impl KeyspaceSchema {
@@ -67,7 +87,15 @@ impl KeyspaceSchema {
             metadata,
             tables: BTreeMap::new(),
             types: BTreeMap::new(),
+            created_micros: 0,
+            timestamp_micros: 0,
+            table_stamps: BTreeMap::new(),
         }
+    }
+
+    /// The change timestamps of table `name` (all zero when unknown).
+    pub fn table_stamps_of(&self, name: &str) -> TableStamps {
+        self.table_stamps.get(name).cloned().unwrap_or_default()
     }
 
     /// The keyspace name.
@@ -199,6 +227,8 @@ mod tests {
             keyspace: "ks".into(),
             name: name.into(),
             fields: fields.into_iter().map(|(n, t)| (n.into(), t)).collect(),
+            created_micros: 0,
+            timestamp_micros: 0,
         }
     }
 

@@ -13,6 +13,8 @@
 //!   every node.
 //! * [`Schema`] implements serde `Serialize` / `Deserialize` (the distributed keyspaces, with
 //!   a format version; see [`persist`]).
+//! * [`merge`] combines the schemas of two nodes (per-element last write wins by change
+//!   timestamp, tombstones for drops) so that DDL on any node converges everywhere.
 //! * [`rows`] generates `system_schema.*` and `system_virtual_schema.*` rows;
 //!   [`describe`] prints `CREATE` statements exactly as Cassandra 5.0's `DESCRIBE`.
 
@@ -21,6 +23,7 @@ pub mod ddl;
 pub mod describe;
 pub mod error;
 pub mod keyspace;
+pub mod merge;
 pub mod params;
 pub mod persist;
 pub mod replication;
@@ -39,6 +42,7 @@ pub use describe::{
 };
 pub use error::{ErrorKind, SchemaError};
 pub use keyspace::{KeyspaceMetadata, KeyspaceSchema, UserType};
+pub use merge::{MergeOutcome, TableStamps, Tombstones};
 pub use params::{Caching, OptionValue, ReadRepair, SpeculativeRetry, TableParams};
 pub use replication::{Replication, ReplicationContext};
 pub use rows::{system_schema_rows, system_table_rows, virtual_schema_rows, Row};

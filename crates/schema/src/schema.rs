@@ -3,22 +3,31 @@
 //!
 //! Invariants: the system keyspaces of [`crate::system::system_keyspaces`] are always
 //! present and never change through this API; user keyspaces change only through the
-//! validated DDL methods (see `ddl`), so every table satisfies the invariants documented on
-//! [`TableMetadata`].
+//! validated DDL methods (see `ddl`) and through [`Schema::merge`] (see `merge`), so every
+//! table satisfies the invariants documented on [`TableMetadata`].
 //!
-//! The version ([`Schema::version`]) is a digest of the distributed keyspaces (user keyspaces
-//! and the replicated system keyspaces; like Cassandra's, it leaves out the node-local system
-//! keyspaces): two nodes holding the same schema report the same version regardless of the
-//! order in which it was built. It is cached and recomputed after every applied change.
-
+//! The version ([`Schema::version`]) is a digest of the visible distributed keyspaces (user
+//! keyspaces and the replicated system keyspaces; like Cassandra's, it leaves out the
+//! node-local system keyspaces): two nodes holding the same schema report the same version
+//! regardless of the order in which it was built. Change timestamps and tombstones do not
+//! take part: they are bookkeeping for merging, invisible to clients, and any difference in
+//! them that could ever change what clients see shows up as a visible difference first
+//! (see [`crate::merge`]). It is cached and recomputed after every applied change.
+//!
+//! Schema changes are stamped with a schema clock: the larger of the latest time the caller
+//! reported ([`Schema::observe_time`]) and one more than the newest timestamp in the schema,
+//! so stamps strictly increase on a node (across restarts too, since they are persisted) and
+//! every change is newer than everything the node has seen, including merged remote changes.
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use meridian_types::cql_type::{parse_cql_type, CqlType, TypeError};
 use meridian_types::model::TableId;
 
 use crate::error::SchemaError;
 use crate::keyspace::{KeyspaceSchema, UserType};
-use crate::persist::SchemaDto;
+use crate::merge::Tombstones;
+use crate::persist::{DtoMode, SchemaDto};
 use crate::system::{is_builtin_keyspace, system_keyspaces, REPLICATED_SYSTEM_KEYSPACES};
 use crate::table::{name_uuid_from_bytes, TableMetadata};
 
@@ -27,11 +36,26 @@ use crate::table::{name_uuid_from_bytes, TableMetadata};
 const VERSION_SALT: &[u8] = b"meridian/schema-version/v1\0";
 
 /// The whole schema of a node.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Equality compares the content: keyspaces (with their change timestamps) and tombstones;
+/// not the caller's clock ([`Schema::observe_time`]).
+#[derive(Clone, Debug)]
 pub struct Schema {
     pub(crate) keyspaces: BTreeMap<String, KeyspaceSchema>,
+    /// Dropped keyspaces, tables and types (see [`crate::merge`]).
+    pub(crate) tombstones: Tombstones,
     /// [`Schema::version`], recomputed after every applied change.
     version: uuid::Uuid,
+    /// [`Schema::last_change_micros`], recomputed with the version.
+    last_change_micros: i64,
+    /// The latest time the caller reported ([`Schema::observe_time`]); not content.
+    clock_micros: i64,
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        self.keyspaces == other.keyspaces && self.tombstones == other.tombstones
+    }
 }
 
 impl Default for Schema {
@@ -43,12 +67,21 @@ impl Default for Schema {
 impl Schema {
     /// A schema holding only the system keyspaces.
     pub fn new() -> Schema {
+        // Built once: the system keyspaces are fixed, and loading and merging start here.
+        static EMPTY: OnceLock<Schema> = OnceLock::new();
+        EMPTY.get_or_init(Schema::build_empty).clone()
+    }
+
+    fn build_empty() -> Schema {
         let mut schema = Schema {
             keyspaces: system_keyspaces()
                 .into_iter()
                 .map(|ks| (ks.metadata.name.clone(), ks))
                 .collect(),
+            tombstones: Tombstones::default(),
             version: uuid::Uuid::nil(),
+            last_change_micros: 0,
+            clock_micros: 0,
         };
         schema.refresh_version();
         schema
@@ -125,24 +158,63 @@ impl Schema {
     /// built in; any change to a keyspace, table, column, type, option or dropped-column
     /// record changes it.
     ///
+    /// Change timestamps and tombstones are left out: two nodes report the same version
+    /// exactly when clients see the same schema on both. Merging ([`Schema::merge`]) is
+    /// what reconciles the bookkeeping; nodes whose versions are equal have nothing visible to
+    /// reconcile, and a difference in bookkeeping alone never changes what a node shows
+    /// until it meets a schema that does differ visibly (and so has another version).
+    ///
     /// The version is cached: reading it is free.
     pub fn version(&self) -> uuid::Uuid {
         self.version
     }
 
-    /// Recomputes the cached version (after any change to the keyspaces).
+    /// Recomputes the cached version and newest timestamp (after any change).
     pub(crate) fn refresh_version(&mut self) {
-        let dto = SchemaDto::from_schema(self);
+        let dto = SchemaDto::from_schema(self, DtoMode::Digest);
         let mut input = VERSION_SALT.to_vec();
         // Serializing plain structs, strings and numbers cannot fail.
         input.extend(serde_json::to_vec(&dto.keyspaces).unwrap_or_default());
         self.version = name_uuid_from_bytes(&input);
+        self.last_change_micros = crate::merge::newest_timestamp(self);
     }
 
-    /// The persisted form of the distributed keyspaces (JSON with a format version), for
-    /// [`Schema::from_persisted`].
+    /// The tombstones of dropped keyspaces, tables and types.
+    pub fn tombstones(&self) -> &Tombstones {
+        &self.tombstones
+    }
+
+    /// The newest change timestamp in the schema (keyspaces, tables, columns, types and
+    /// tombstones), in microseconds; 0 for a schema without any.
+    pub fn last_change_micros(&self) -> i64 {
+        self.last_change_micros
+    }
+
+    /// Reports the current wall-clock time (microseconds since the epoch). The next schema
+    /// change through this value is stamped with the larger of the latest reported time and
+    /// one more than [`Schema::last_change_micros`]. Not part of the content: it does not
+    /// take part in equality, persistence or the version. Without any report, stamps count
+    /// up from the newest timestamp (a logical clock).
+    pub fn observe_time(&mut self, now_micros: i64) {
+        self.clock_micros = self.clock_micros.max(now_micros);
+    }
+
+    /// The timestamp the next schema change gets (see [`Schema::observe_time`]).
+    pub(crate) fn next_change_micros(&self) -> i64 {
+        self.clock_micros
+            .max(self.last_change_micros.saturating_add(1))
+    }
+
+    /// The latest time reported with [`Schema::observe_time`] (0: none).
+    pub(crate) fn observed_time(&self) -> i64 {
+        self.clock_micros
+    }
+
+    /// The persisted form of the distributed keyspaces with their change timestamps and the
+    /// tombstones (JSON with a format version), for [`Schema::from_persisted`]. This is also
+    /// what nodes exchange to converge (see [`Schema::merge`]).
     pub fn to_persisted(&self) -> Vec<u8> {
-        serde_json::to_vec(&SchemaDto::from_schema(self)).unwrap_or_default()
+        serde_json::to_vec(&SchemaDto::from_schema(self, DtoMode::Persisted)).unwrap_or_default()
     }
 
     /// Rebuilds a schema from [`Schema::to_persisted`] output; local system and virtual
@@ -230,7 +302,7 @@ impl serde::Serialize for Schema {
     /// Serializes the distributed keyspaces with a format version (local system and virtual
     /// keyspaces are part of the code, not of the data).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        SchemaDto::from_schema(self).serialize(serializer)
+        SchemaDto::from_schema(self, DtoMode::Persisted).serialize(serializer)
     }
 }
 
