@@ -6,10 +6,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
+use meridian_cluster::coordinator::{ConsistencyLevel, Coordinator, WriteType};
 use meridian_cql_protocol::{Consistency, Event, Value};
 use meridian_cql_server::EventBus;
 use meridian_schema::Schema;
 use meridian_storage::Engine;
+use meridian_types::model::{Mutation, Partition, Slice, TableId};
+use meridian_types::token::PartitionKey;
 use meridian_types::token::Token;
 use parking_lot::{Mutex, RwLock};
 
@@ -69,7 +72,13 @@ pub struct Node {
     last_timestamp_micros: AtomicI64,
     partition_locks: Vec<Mutex<()>>,
     inline_execution: std::sync::atomic::AtomicBool,
+    cluster: OnceLock<Arc<Coordinator>>,
+    schema_listener: OnceLock<SchemaListener>,
 }
+
+/// Called with the new schema after every applied schema change (local DDL or a merged
+/// remote schema): the cluster layer publishes the version and pushes the schema to peers.
+pub type SchemaListener = Box<dyn Fn(&Arc<Schema>) + Send + Sync>;
 
 impl Node {
     /// A node over `engine` whose schema is persisted at `schema_path`.
@@ -86,6 +95,81 @@ impl Node {
                 .map(|_| Mutex::new(()))
                 .collect(),
             inline_execution: std::sync::atomic::AtomicBool::new(false),
+            cluster: OnceLock::new(),
+            schema_listener: OnceLock::new(),
+        }
+    }
+
+    /// Sets the schema-change listener (once).
+    pub fn set_schema_listener(&self, listener: SchemaListener) {
+        let _ = self.schema_listener.set(listener);
+    }
+
+    /// Attaches the cluster coordinator (once). Until then, and while the cluster has a
+    /// single member, statements use the storage engine directly.
+    pub fn attach_cluster(&self, coordinator: Arc<Coordinator>) {
+        let _ = self.cluster.set(coordinator);
+    }
+
+    /// The coordinator, attached or not.
+    pub fn coordinator(&self) -> Option<&Arc<Coordinator>> {
+        self.cluster.get()
+    }
+
+    /// The coordinator when the cluster has other members: reads and writes must then go
+    /// through it.
+    pub fn distributed(&self) -> Option<&Arc<Coordinator>> {
+        self.cluster.get().filter(|c| !c.is_single_node())
+    }
+
+    /// Writes a mutation: through the coordinator at `consistency` in a cluster, to the
+    /// local engine otherwise.
+    pub fn write(
+        &self,
+        mutation: Mutation,
+        consistency: Consistency,
+        write_type: WriteType,
+    ) -> Result<(), QueryError> {
+        match self.distributed() {
+            None => Ok(self.engine.apply(mutation)?),
+            Some(c) => {
+                let cl = cluster_consistency(consistency);
+                Ok(block_on(c.write(mutation, cl, write_type))?)
+            }
+        }
+    }
+
+    /// Reads the live content of one partition at `consistency`.
+    pub fn read_live(
+        &self,
+        table: TableId,
+        key: &PartitionKey,
+        cmd: &meridian_storage::ReadCommand,
+        consistency: Consistency,
+    ) -> Result<Option<meridian_storage::LivePartition>, QueryError> {
+        if self.distributed().is_none() {
+            return Ok(self.engine.read_live(table, key, cmd)?);
+        }
+        let Some(p) = self.read_partition(table, key, &cmd.slices, consistency)? else {
+            return Ok(None);
+        };
+        Ok(meridian_storage::read::live(key.clone(), p, cmd, cmd.limit))
+    }
+
+    /// Reads one partition (with its tombstones) at `consistency`.
+    pub fn read_partition(
+        &self,
+        table: TableId,
+        key: &PartitionKey,
+        slices: &[Slice],
+        consistency: Consistency,
+    ) -> Result<Option<Partition>, QueryError> {
+        match self.distributed() {
+            None => Ok(self.engine.read(table, key, slices)?),
+            Some(c) => {
+                let cl = cluster_consistency(consistency);
+                Ok(block_on(c.read(table, key, slices, cl))?)
+            }
         }
     }
 
@@ -96,9 +180,10 @@ impl Node {
         self.inline_execution.store(inline, Ordering::Relaxed);
     }
 
-    /// Whether statements run on the async workers (see [`Node::set_inline_execution`]).
+    /// Whether statements run on the async workers (see [`Node::set_inline_execution`]):
+    /// never while the cluster has other members (statements then wait on replicas).
     pub fn inline_execution(&self) -> bool {
-        self.inline_execution.load(Ordering::Relaxed)
+        self.inline_execution.load(Ordering::Relaxed) && self.distributed().is_none()
     }
 
     /// The current schema.
@@ -116,8 +201,15 @@ impl Node {
         let _ddl = self.ddl_lock.lock();
         let mut next = (*self.schema()).clone();
         let result = change(&mut next)?;
+        let changed = next.version() != self.schema().version();
         persist_schema(&next, &self.schema_path)?;
-        *self.schema.write() = Arc::new(next);
+        let next = Arc::new(next);
+        *self.schema.write() = next.clone();
+        if changed {
+            if let Some(listener) = self.schema_listener.get() {
+                listener(&next);
+            }
+        }
         Ok(result)
     }
 
@@ -192,6 +284,40 @@ pub fn load_schema(path: &std::path::Path) -> Result<Schema, QueryError> {
             "read schema {}: {e}",
             path.display()
         ))),
+    }
+}
+
+/// Runs a coordinator future to completion from a statement's (synchronous) thread.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
+        Err(_) => futures_lite_block_on(future),
+    }
+}
+
+/// Outside any runtime (unit tests): a private current-thread runtime.
+fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("build a runtime for a coordinator call")
+        .block_on(future)
+}
+
+/// The coordinator's consistency level for a protocol one.
+pub fn cluster_consistency(c: Consistency) -> ConsistencyLevel {
+    match c {
+        Consistency::Any => ConsistencyLevel::Any,
+        Consistency::One => ConsistencyLevel::One,
+        Consistency::Two => ConsistencyLevel::Two,
+        Consistency::Three => ConsistencyLevel::Three,
+        Consistency::Quorum => ConsistencyLevel::Quorum,
+        Consistency::All => ConsistencyLevel::All,
+        Consistency::LocalQuorum => ConsistencyLevel::LocalQuorum,
+        Consistency::EachQuorum => ConsistencyLevel::EachQuorum,
+        Consistency::Serial => ConsistencyLevel::Serial,
+        Consistency::LocalSerial => ConsistencyLevel::LocalSerial,
+        Consistency::LocalOne => ConsistencyLevel::LocalOne,
     }
 }
 

@@ -395,16 +395,32 @@ fn truncate(
             table.qualified_name()
         )));
     }
-    node.engine
-        .truncate(table.id)
-        .map_err(|e| QueryError::Truncate(format!("Error during truncate: {e}")))?;
+    match node.distributed() {
+        None => node
+            .engine
+            .truncate(table.id)
+            .map_err(|e| QueryError::Truncate(format!("Error during truncate: {e}")))?,
+        Some(c) => crate::context::block_on(c.truncate(table.id)).map_err(|e| match e {
+            e @ meridian_cluster::coordinator::CoordinatorError::Unavailable { .. } => {
+                QueryError::from(e)
+            }
+            other => QueryError::Truncate(format!("Error during truncate: {other}")),
+        })?,
+    }
     Ok(QueryResult::Void)
 }
 
 /// What the node knows of the cluster, for replication options.
 fn topology(node: &Node) -> ClusterTopology {
+    // In a cluster: every datacenter gossip knows of.
+    let mut datacenters = BTreeSet::from([node.info.datacenter.clone()]);
+    if let Some(c) = node.coordinator() {
+        for m in c.membership().view().members.values() {
+            datacenters.insert(m.info.datacenter.clone());
+        }
+    }
     ClusterTopology {
-        datacenters: BTreeSet::from([node.info.datacenter.clone()]),
+        datacenters,
         ..ClusterTopology::default()
     }
 }

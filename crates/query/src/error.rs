@@ -201,3 +201,65 @@ impl From<meridian_schema::SchemaError> for QueryError {
         }
     }
 }
+
+impl From<meridian_cluster::coordinator::CoordinatorError> for QueryError {
+    fn from(e: meridian_cluster::coordinator::CoordinatorError) -> Self {
+        use meridian_cluster::coordinator::CoordinatorError as C;
+        use meridian_cluster::coordinator::{ConsistencyLevel as L, WriteType as W};
+        let level = |l: L| match l {
+            L::Any => Consistency::Any,
+            L::One => Consistency::One,
+            L::Two => Consistency::Two,
+            L::Three => Consistency::Three,
+            L::Quorum => Consistency::Quorum,
+            L::All => Consistency::All,
+            L::LocalQuorum => Consistency::LocalQuorum,
+            L::EachQuorum => Consistency::EachQuorum,
+            L::Serial => Consistency::Serial,
+            L::LocalSerial => Consistency::LocalSerial,
+            L::LocalOne => Consistency::LocalOne,
+        };
+        match e {
+            C::Unavailable {
+                consistency,
+                required,
+                alive,
+            } => QueryError::Unavailable {
+                consistency: level(consistency),
+                required: required as i32,
+                alive: alive as i32,
+            },
+            C::WriteTimeout {
+                consistency,
+                received,
+                block_for,
+                write_type,
+            } => QueryError::WriteTimeout {
+                consistency: level(consistency),
+                received: received as i32,
+                block_for: block_for as i32,
+                write_type: match write_type {
+                    W::Simple => WriteType::Simple,
+                    W::Batch => WriteType::Batch,
+                    W::UnloggedBatch => WriteType::UnloggedBatch,
+                    W::BatchLog => WriteType::BatchLog,
+                    W::Cas => WriteType::Cas,
+                },
+            },
+            C::ReadTimeout {
+                consistency,
+                received,
+                block_for,
+                data_present,
+            } => QueryError::ReadTimeout {
+                consistency: level(consistency),
+                received: received as i32,
+                block_for: block_for as i32,
+                data_present,
+            },
+            C::Invalid(m) => QueryError::Invalid(m),
+            C::Storage(s) => QueryError::from(s),
+            C::Internal(m) => QueryError::Server(m),
+        }
+    }
+}

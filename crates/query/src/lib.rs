@@ -27,6 +27,7 @@ pub mod error;
 pub mod functions;
 pub mod json;
 pub mod modification;
+pub mod placement;
 pub mod processor;
 pub mod result;
 pub mod select;

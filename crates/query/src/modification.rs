@@ -44,6 +44,7 @@ use crate::context::{BoundValues, ExecOptions, Node, Session};
 use crate::error::QueryError;
 use crate::result::{PreparedInfo, QueryResult, ResultColumn};
 use crate::terms::{self, Receiver, TermContext};
+use meridian_cluster::coordinator::WriteType;
 
 use analysis::{Analyzed, Conditions, Dml, Kind};
 use apply::{Bound, Collector, Params, Prefetched};
@@ -206,21 +207,32 @@ pub fn execute(
     let bound = apply::bind(&analyzed, &ctx, default_timestamp(node, options))?;
     let mut collector = Collector::new();
     let mut prefetched = Prefetched::default();
-    apply::prefetch(node, &bound, options.now_secs(), &mut prefetched)?;
+    apply::prefetch(
+        node,
+        &bound,
+        options.now_secs(),
+        &mut prefetched,
+        options.consistency,
+    )?;
     apply::add_updates(
         &bound,
         &mut collector,
         &prefetched,
         &params(&bound, options, list_paths(node)),
     )?;
-    apply_collector(node, collector)?;
+    apply_collector(node, collector, options, WriteType::Simple)?;
     Ok(QueryResult::Void)
 }
 
-fn apply_collector(node: &Node, collector: Collector) -> Result<(), QueryError> {
+fn apply_collector(
+    node: &Node,
+    collector: Collector,
+    options: &ExecOptions,
+    write_type: WriteType,
+) -> Result<(), QueryError> {
     let mutation = collector.into_mutation();
     if !mutation.updates.is_empty() {
-        node.engine.apply(mutation)?;
+        node.write(mutation, options.consistency, write_type)?;
     }
     Ok(())
 }
@@ -266,14 +278,19 @@ pub fn execute_batch(
     let mut prefetched: Vec<Prefetched> = Vec::with_capacity(bounds.len());
     for b in &bounds {
         let mut p = Prefetched::default();
-        apply::prefetch(node, b, options.now_secs(), &mut p)?;
+        apply::prefetch(node, b, options.now_secs(), &mut p, options.consistency)?;
         prefetched.push(p);
     }
     let mut collector = Collector::new();
     for (b, p) in bounds.iter().zip(&prefetched) {
         apply::add_updates(b, &mut collector, p, &params(b, options, list_paths(node)))?;
     }
-    apply_collector(node, collector)?;
+    let write_type = if batch.kind == ast::BatchKind::Logged {
+        WriteType::Batch
+    } else {
+        WriteType::UnloggedBatch
+    };
+    apply_collector(node, collector, options, write_type)?;
     Ok(QueryResult::Void)
 }
 
@@ -386,6 +403,33 @@ fn conditional_word(kind: Kind) -> &'static str {
     }
 }
 
+/// Until Paxos exists, a conditional statement is linearizable only when this node is the
+/// partition's only replica: anything else is refused rather than silently racy.
+fn check_cas_placement(
+    node: &Node,
+    table: &meridian_schema::TableMetadata,
+    token: meridian_types::token::Token,
+) -> Result<(), QueryError> {
+    let Some(coordinator) = node.distributed() else {
+        return Ok(());
+    };
+    let Some(placement) = crate::placement::placement_of(&node.schema(), table.id) else {
+        return Ok(());
+    };
+    let replicas = coordinator.topology().replicas(&placement, token);
+    if replicas.len() == 1 && replicas[0] == coordinator.local() {
+        return Ok(());
+    }
+    Err(QueryError::invalid(format!(
+        "Conditional statements (lightweight transactions) on keyspace {} are not supported yet in a \
+         multi-node cluster: the partition has {} replica(s){}, and Meridian does not implement \
+         Paxos yet, so the condition could not be checked atomically",
+        table.keyspace,
+        replicas.len(),
+        if replicas.contains(&coordinator.local()) { "" } else { " on other nodes" }
+    )))
+}
+
 /// Executes conditional statements (one, or a batch) on one partition.
 fn execute_conditional(
     node: &Node,
@@ -473,6 +517,7 @@ fn execute_conditional(
     };
     validate_cas_consistency(options)?;
     let token = PartitionKey::new(request.key().clone()).token();
+    check_cas_placement(node, table, token)?;
     let _guard = node.partition_lock(&table.id.0, token).lock();
     let current = request.read(node, options.now_secs())?;
     if !request.applies_to(&current)? {
@@ -482,10 +527,10 @@ fn execute_conditional(
     let mut collector = Collector::new();
     for b in &bounds {
         let mut p = Prefetched::default();
-        apply::prefetch(node, b, options.now_secs(), &mut p)?;
+        apply::prefetch(node, b, options.now_secs(), &mut p, options.consistency)?;
         apply::add_updates(b, &mut collector, &p, &params(b, options, list_paths(node)))?;
     }
-    apply_collector(node, collector)?;
+    apply_collector(node, collector, options, WriteType::Cas)?;
     Ok(QueryResult::Rows(cas::applied_result(table)))
 }
 

@@ -399,7 +399,7 @@ pub fn execute(
         &binder,
     )?;
     let bound = analyzed.where_clause.bind(&table, &binder)?;
-    let source = crate::virtual_tables::source(node, &schema, &table)?;
+    let source = crate::virtual_tables::source(node, &schema, &table, options.consistency)?;
     let plan = ReadPlan {
         table: &table,
         selection: &analyzed.selection,

@@ -3,7 +3,7 @@
 //!
 //! * `system.local`: one row (`key = 'local'`) describing this node, with every column of
 //!   Cassandra 5.0's table (what cqlsh and the drivers read at connect time);
-//! * `system.peers` and `system.peers_v2`: no rows (a single node has no peers);
+//! * `system.peers` and `system.peers_v2`: one row per other cluster member, from gossip;
 //! * `system_schema.*` and `system_virtual_schema.*`: generated from the current schema by
 //!   the schema crate ([`meridian_schema::rows`]);
 //! * every other table of a system keyspace is read from storage when the engine has it,
@@ -59,7 +59,10 @@ pub fn generated_rows(
             let meta = schema.table(SYSTEM, "local")?;
             Some(vec![local_row(node, schema, meta)])
         }
-        (SYSTEM, "peers" | "peers_v2") => Some(Vec::new()),
+        (SYSTEM, "peers" | "peers_v2") => {
+            let meta = schema.table(SYSTEM, table)?;
+            Some(peer_rows(node, meta))
+        }
         (SYSTEM_SCHEMA | SYSTEM_VIRTUAL_SCHEMA, _) => {
             meridian_schema::system_table_rows(schema, keyspace, table)
         }
@@ -87,7 +90,19 @@ fn text(s: &str) -> CqlValue {
 
 fn local_row(node: &Node, schema: &Schema, meta: &TableMetadata) -> Vec<Option<Bytes>> {
     let info = &node.info;
-    let mut tokens: Vec<String> = info.tokens.iter().map(|t| t.0.to_string()).collect();
+    // In a cluster, the tokens a joining node chose after start are in the gossip view.
+    let gossiped: Option<Vec<meridian_types::token::Token>> = node.coordinator().and_then(|c| {
+        c.membership()
+            .view()
+            .local_member()
+            .map(|m| m.info.tokens.clone())
+    });
+    let mut tokens: Vec<String> = gossiped
+        .as_deref()
+        .unwrap_or(&info.tokens)
+        .iter()
+        .map(|t| t.0.to_string())
+        .collect();
     // A set<text> is ordered by the text comparator and holds no duplicates.
     tokens.sort();
     tokens.dedup();
@@ -121,6 +136,49 @@ fn local_row(node: &Node, schema: &Schema, meta: &TableMetadata) -> Vec<Option<B
         .iter()
         .map(|c| value(&c.name).map(|v| v.to_bytes()))
         .collect()
+}
+
+/// One row per other member of the cluster (as gossip shows it), for `system.peers` and
+/// `system.peers_v2`.
+fn peer_rows(node: &Node, meta: &TableMetadata) -> Vec<Vec<Option<Bytes>>> {
+    let Some(coordinator) = node.coordinator() else {
+        return Vec::new();
+    };
+    let view = coordinator.membership().view();
+    let mut rows = Vec::new();
+    for m in view.peers() {
+        let info = &m.info;
+        if info.state == meridian_cluster::membership::NodeState::Left {
+            continue;
+        }
+        let mut tokens: Vec<String> = info.tokens.iter().map(|t| t.0.to_string()).collect();
+        tokens.sort();
+        tokens.dedup();
+        let value = |column: &str| -> Option<CqlValue> {
+            Some(match column {
+                "peer" => inet(info.internode_address.ip()),
+                "peer_port" => CqlValue::Int(i32::from(info.internode_address.port())),
+                "data_center" => text(&info.datacenter),
+                "host_id" => CqlValue::Uuid(info.host_id.0),
+                "rack" => text(&info.rack),
+                "release_version" => text(&info.release_version),
+                "rpc_address" | "native_address" => inet(info.cql_address.ip()),
+                "native_port" => CqlValue::Int(i32::from(info.cql_address.port())),
+                "schema_version" => CqlValue::Uuid(info.schema_version?),
+                "tokens" if !tokens.is_empty() => {
+                    CqlValue::Set(tokens.iter().map(|t| text(t)).collect())
+                }
+                _ => return None,
+            })
+        };
+        rows.push(
+            meta.select_order()
+                .iter()
+                .map(|c| value(&c.name).map(|v| v.to_bytes()))
+                .collect(),
+        );
+    }
+    rows
 }
 
 /// Builds partitions from rows laid out in `SELECT *` order.
@@ -225,15 +283,20 @@ impl DataSource for MemorySource {
     }
 }
 
-/// A table of the storage engine.
+/// A table of the storage engine: local, or through the coordinator in a cluster.
 pub(crate) struct StorageSource<'n> {
     node: &'n Node,
     table: meridian_types::model::TableId,
+    consistency: meridian_cql_protocol::Consistency,
 }
+
+/// Partitions a coordinator range-read batch asks for.
+const RANGE_BATCH_PARTITIONS: u32 = 256;
 
 impl DataSource for StorageSource<'_> {
     fn read(&self, key: &PartitionKey, slices: &[Slice]) -> Result<Option<Partition>, QueryError> {
-        Ok(self.node.engine.read(self.table, key, slices)?)
+        self.node
+            .read_partition(self.table, key, slices, self.consistency)
     }
 
     fn scan<'a>(
@@ -241,8 +304,36 @@ impl DataSource for StorageSource<'_> {
         start: Bound<PartitionKey>,
         end: Bound<PartitionKey>,
     ) -> Result<PartitionStream<'a>, QueryError> {
-        let iter = self.node.engine.scan(self.table, start, end)?;
-        Ok(Box::new(iter.map(|r| r.map_err(QueryError::from))))
+        let Some(coordinator) = self.node.distributed() else {
+            let iter = self.node.engine.scan(self.table, start, end)?;
+            return Ok(Box::new(iter.map(|r| r.map_err(QueryError::from))));
+        };
+        let cl = crate::context::cluster_consistency(self.consistency);
+        let table = self.table;
+        let coordinator = coordinator.clone();
+        // Batches fetched on demand, one ring segment (or limit) at a time.
+        let mut next: Option<Bound<PartitionKey>> = Some(start);
+        let mut buffered: std::collections::VecDeque<(PartitionKey, Partition)> =
+            std::collections::VecDeque::new();
+        Ok(Box::new(std::iter::from_fn(move || loop {
+            if let Some(p) = buffered.pop_front() {
+                return Some(Ok(p));
+            }
+            let from = next.take()?;
+            match crate::context::block_on(coordinator.range_batch(
+                table,
+                from,
+                end.clone(),
+                RANGE_BATCH_PARTITIONS,
+                cl,
+            )) {
+                Ok(batch) => {
+                    buffered.extend(batch.partitions);
+                    next = batch.next_start;
+                }
+                Err(e) => return Some(Err(QueryError::from(e))),
+            }
+        })))
     }
 }
 
@@ -251,6 +342,7 @@ pub(crate) fn source<'n>(
     node: &'n Node,
     schema: &Schema,
     table: &TableMetadata,
+    consistency: meridian_cql_protocol::Consistency,
 ) -> Result<Box<dyn DataSource + 'n>, QueryError> {
     if let Some(rows) = generated_rows(node, schema, &table.keyspace, &table.name) {
         return Ok(Box::new(MemorySource {
@@ -263,6 +355,7 @@ pub(crate) fn source<'n>(
         Ok(Box::new(StorageSource {
             node,
             table: table.id,
+            consistency,
         }))
     } else {
         Ok(Box::new(MemorySource {

@@ -51,7 +51,9 @@ pub struct LivePartition {
     pub rows: Vec<Row>,
 }
 
-fn live(
+/// The live content of a raw partition for a read command (what [`crate::Engine::read_live`]
+/// returns), for callers that obtained the partition elsewhere (the coordinator).
+pub fn live(
     key: PartitionKey,
     p: Partition,
     cmd: &ReadCommand,

@@ -468,6 +468,7 @@ pub(crate) fn prefetch(
     bound: &Bound<'_>,
     now_secs: i64,
     into: &mut Prefetched,
+    consistency: meridian_cql_protocol::Consistency,
 ) -> Result<(), QueryError> {
     if !bound.requires_read() {
         return Ok(());
@@ -490,7 +491,7 @@ pub(crate) fn prefetch(
             now_secs,
         };
         let pk = PartitionKey::new(key.clone());
-        if let Some(p) = node.engine.read_live(bound.analyzed.table.id, &pk, &cmd)? {
+        if let Some(p) = node.read_live(bound.analyzed.table.id, &pk, &cmd, consistency)? {
             into.insert(key.clone(), p);
         }
     }
