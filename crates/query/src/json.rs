@@ -466,8 +466,10 @@ pub fn from_json_function(
         return Ok(None);
     }
     parse_value(ty, &json, 0).map(Some).map_err(|e| {
+        // Cassandra 5.0 reports the marshalling error alone, without the
+        // "execution of ... failed" prefix.
         failure(format!(
-            "execution of '{function}[text]' failed: org.apache.cassandra.serializers.MarshalException: {e}"
+            "org.apache.cassandra.serializers.MarshalException: {e}"
         ))
     })
 }
@@ -519,6 +521,25 @@ fn pack_elements(elements: &[Bytes]) -> Bytes {
         buf.put_slice(e);
     }
     buf.freeze()
+}
+
+/// A decoded JSON array as Java's `List.toString` prints the parsed list (Cassandra's messages
+/// quote it so): `[a, 1, [2, 3]]`, strings unquoted.
+fn java_list_text(items: &[Json]) -> String {
+    fn item(v: &Json) -> String {
+        match v {
+            Json::String(s) => s.clone(),
+            Json::Array(a) => java_list_text(a),
+            Json::Object(m) => {
+                let fields: Vec<String> =
+                    m.iter().map(|(k, v)| format!("{k}={}", item(v))).collect();
+                format!("{{{}}}", fields.join(", "))
+            }
+            other => other.to_string(),
+        }
+    }
+    let parts: Vec<String> = items.iter().map(item).collect();
+    format!("[{}]", parts.join(", "))
 }
 
 /// A JSON string holding JSON, decoded (collections, tuples and UDTs accept those).
@@ -635,7 +656,7 @@ fn parse_value(ty: &CqlType, v: &Json, depth: usize) -> Result<Bytes, String> {
             Json::String(s) => {
                 let Some(hex) = s.strip_prefix("0x") else {
                     return Err(format!(
-                        "String representation of blob is missing 0x prefix: {s}"
+                        "Value '{s}' is not a valid blob representation: String representation of blob is missing 0x prefix: {s}"
                     ));
                 };
                 native::parse_hex(hex)
@@ -665,8 +686,9 @@ fn parse_value(ty: &CqlType, v: &Json, depth: usize) -> Result<Bytes, String> {
         }
         CqlType::Timestamp => match v {
             Json::String(s) => from_native_string(ty, s),
+            // Cassandra 5.0 (`TimestampType.fromJSONObject`) takes a Long only: a number that
+            // Jackson reads as an Integer (it fits in 32 bits) is refused.
             Json::Number(n) => match java_number(n) {
-                JavaNumber::Integer(i) => Ok(Bytes::copy_from_slice(&i64::from(i).to_be_bytes())),
                 JavaNumber::Long(i) => Ok(Bytes::copy_from_slice(&i.to_be_bytes())),
                 _ => Err(expected(
                     "a long or a datestring representation of a timestamp value",
@@ -752,6 +774,13 @@ fn parse_value(ty: &CqlType, v: &Json, depth: usize) -> Result<Bytes, String> {
                     "Tuple contains extra items (expected {}, got {})",
                     types.len(),
                     items.len()
+                ));
+            }
+            if items.len() < types.len() {
+                return Err(format!(
+                    "Tuple is missing items (expected {}): {}",
+                    types.len(),
+                    java_list_text(items)
                 ));
             }
             let mut buf = BytesMut::new();

@@ -1289,15 +1289,9 @@ fn evaluate_tuple(
             receiver.name, receiver.ty
         )));
     };
-    if elements.len() != types.len() {
-        return Err(invalid(format!(
-            "Expected {} elements in value for tuple {}, but got {}: {}",
-            types.len(),
-            receiver.name,
-            elements.len(),
-            term_text(&ast::Term::Tuple(elements.to_vec()))
-        )));
-    }
+    // Cassandra's `Tuples.Literal.validateAssignableTo`: the components given are checked in
+    // order, then a literal with too many components is refused; missing trailing components
+    // are null.
     for (i, (e, t)) in elements.iter().zip(types).enumerate() {
         if !test_assignment(e, t, ctx.keyspace, ctx.schema).is_assignable() {
             return Err(invalid(format!(
@@ -1305,6 +1299,15 @@ fn evaluate_tuple(
                 receiver.name
             )));
         }
+    }
+    if elements.len() > types.len() {
+        let ty = receiver.ty.unfrozen().to_string();
+        return Err(invalid(format!(
+            "Invalid tuple literal for {}: too many elements. Type frozen<{ty}> expects {} but got {}",
+            receiver.name,
+            types.len(),
+            elements.len()
+        )));
     }
     let mut fields = Vec::with_capacity(types.len());
     for (i, (e, t)) in elements.iter().zip(types).enumerate() {

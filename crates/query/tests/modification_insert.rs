@@ -467,11 +467,11 @@ fn insert_errors() {
     );
     assert_eq!(
         t.err("INSERT INTO nope (k) VALUES (?)", vec![int(1)]),
-        "unconfigured table nope"
+        "table nope does not exist"
     );
     assert_eq!(
         t.err("INSERT INTO nokeyspace.t (k) VALUES (?)", vec![int(1)]),
-        "Keyspace nokeyspace does not exist"
+        "keyspace nokeyspace does not exist"
     );
     assert_eq!(
         t.err("INSERT INTO system.local (key) VALUES (?)", vec![text("x")]),

@@ -148,7 +148,13 @@ fn tuples() {
     );
     assert_eq!(
         error("(1, 2)", &one),
-        "Expected 1 elements in value for tuple v, but got 2: (1, 2)"
+        "Invalid tuple literal for v: too many elements. Type frozen<tuple<int>> expects 1 but got 2"
+    );
+    // Missing trailing components are null, as in Cassandra.
+    let pair = CqlType::Tuple(vec![CqlType::Int, CqlType::Text]);
+    assert_eq!(
+        value("(7)", &pair),
+        bytes(CqlValue::Tuple(vec![Some(CqlValue::Int(7))]))
     );
     let two = CqlType::Tuple(vec![CqlType::Int, CqlType::Int]);
     assert_eq!(

@@ -233,11 +233,6 @@ fn accepted_alternative_forms() {
             ]),
         ),
         (
-            CqlType::Tuple(vec![T::Int, T::Int]),
-            "[1]",
-            CqlValue::Tuple(vec![Some(CqlValue::Int(1)), None]),
-        ),
-        (
             CqlType::Udt(address_type()),
             "{\"ZIP\": 5, \"\\\"Tags\\\"\": []}",
             CqlValue::Udt(vec![
@@ -283,7 +278,11 @@ fn rejected_forms_with_cassandra_messages() {
         (T::Boolean, "1", "Expected a boolean value, but got a Integer: 1"),
         (T::Text, "1", "Expected a UTF-8 string, but got a Integer: 1"),
         (T::Ascii, "1", "Expected an ascii string, but got a Integer: 1"),
-        (T::Blob, "\"cafe\"", "String representation of blob is missing 0x prefix: cafe"),
+        (
+            T::Blob,
+            "\"cafe\"",
+            "Value 'cafe' is not a valid blob representation: String representation of blob is missing 0x prefix: cafe",
+        ),
         (T::Blob, "\"0xcaf\"", "cannot parse 'caf' as hex bytes"),
         (T::Blob, "1", "Expected a string representation of a blob, but got a Integer: 1"),
         (T::Uuid, "1", "Expected a string representation of a uuid, but got a Integer: 1"),
@@ -293,6 +292,17 @@ fn rejected_forms_with_cassandra_messages() {
         (T::Time, "1", "Expected a string representation of a time value, but got a Integer: 1"),
         (T::Duration, "1", "Expected a string representation of a duration, but got a Integer: 1"),
         (T::Timestamp, "1.5", "Expected a long or a datestring representation of a timestamp value, but got a Double: 1.5"),
+        (T::Timestamp, "1000", "Expected a long or a datestring representation of a timestamp value, but got a Integer: 1000"),
+        (
+            CqlType::Tuple(vec![T::Int, T::Text]),
+            "[1]",
+            "Tuple is missing items (expected 2): [1]",
+        ),
+        (
+            CqlType::Tuple(vec![T::Int, T::Text, T::Int]),
+            "[1, \"a\"]",
+            "Tuple is missing items (expected 3): [1, a]",
+        ),
         (list(T::Int), "1", "Expected a list, but got a Integer: 1"),
         (list(T::Int), "[1, null]", "Invalid null element in list"),
         (set(T::Int), "{}", "Expected a list (representing a set), but got a LinkedHashMap: {}"),

@@ -256,7 +256,7 @@ fn constants_that_do_not_fit_their_receiver() {
         (
             "'garbage'",
             T::Timestamp,
-            "Unable to coerce 'garbage' to a formatted date (long)",
+            "Unable to parse a date/time from 'garbage'",
         ),
         (
             "'2024-13-01'",

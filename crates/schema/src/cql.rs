@@ -57,77 +57,87 @@ pub fn qualified_name(keyspace: &str, name: &str) -> String {
 }
 
 /// Cassandra's canonical spelling of a type (`CQL3Type.toString()`): native names (`text`,
-/// never `varchar`), `map<k, v>` with `", "`, `frozen<…>` only at the outermost frozen level
-/// (types nested in a frozen collection, a tuple or a frozen UDT are implicitly frozen and
-/// printed without it), tuples as `tuple<…>`, UDTs by (quoted if needed) name.
+/// never `varchar`), `map<k, v>` with `", "`, `frozen<…>` on every frozen collection or UDT,
+/// including those nested in a frozen type (implicitly frozen there, and printed so, as
+/// Cassandra 5.0 does), tuples always as `frozen<tuple<…>>`, UDTs by (quoted if needed) name.
 pub fn type_to_cql(ty: &CqlType) -> String {
     let mut out = String::new();
     write_type(&mut out, ty, false);
     out
 }
 
-fn write_type(out: &mut String, ty: &CqlType, already_frozen: bool) {
+fn write_type(out: &mut String, ty: &CqlType, in_frozen: bool) {
     match ty {
-        CqlType::Frozen(inner) => write_frozen(out, inner, already_frozen),
+        CqlType::Frozen(inner) => write_frozen(out, inner),
+        CqlType::List(_) | CqlType::Set(_) | CqlType::Map(..) | CqlType::Udt(_) if in_frozen => {
+            // Inside a frozen type every nested collection or UDT is frozen too, and Cassandra
+            // says so: `frozen<map<int, frozen<set<int>>>>`.
+            write_frozen(out, ty);
+        }
         CqlType::List(e) => {
-            // Bare inside a frozen context: implicitly frozen.
             out.push_str("list<");
-            write_type(out, e, already_frozen);
+            write_type(out, e, false);
             out.push('>');
         }
         CqlType::Set(e) => {
             out.push_str("set<");
-            write_type(out, e, already_frozen);
+            write_type(out, e, false);
             out.push('>');
         }
         CqlType::Map(k, v) => {
             out.push_str("map<");
-            write_type(out, k, already_frozen);
+            write_type(out, k, false);
             out.push_str(", ");
-            write_type(out, v, already_frozen);
+            write_type(out, v, false);
             out.push('>');
         }
         CqlType::Udt(u) => out.push_str(&quote_type_name(&u.name)),
-        CqlType::Tuple(types) => {
-            out.push_str("tuple<");
-            for (i, t) in types.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_type(out, t, true);
-            }
-            out.push('>');
-        }
+        CqlType::Tuple(_) => write_frozen(out, ty),
         CqlType::Vector(e, n) => {
             out.push_str("vector<");
-            write_type(out, e, already_frozen);
+            write_type(out, e, in_frozen);
             let _ = write!(out, ", {n}>");
         }
         native => out.push_str(native.native_name().unwrap_or("blob")),
     }
 }
 
-/// A frozen type: `frozen<…>` unless already inside a frozen context; its components are
-/// printed in a frozen context.
-fn write_frozen(out: &mut String, inner: &CqlType, already_frozen: bool) {
+/// A frozen collection, UDT or tuple (tuples are always frozen): `frozen<…>`, its components
+/// printed in a frozen context; other types print as themselves.
+fn write_frozen(out: &mut String, inner: &CqlType) {
     match inner {
-        CqlType::List(_) | CqlType::Set(_) | CqlType::Map(..) => {
-            if !already_frozen {
-                out.push_str("frozen<");
-            }
-            write_type(out, inner, true);
-            if !already_frozen {
-                out.push('>');
-            }
+        CqlType::Frozen(inner) => write_frozen(out, inner),
+        CqlType::List(e) => {
+            out.push_str("frozen<list<");
+            write_type(out, e, true);
+            out.push_str(">>");
+        }
+        CqlType::Set(e) => {
+            out.push_str("frozen<set<");
+            write_type(out, e, true);
+            out.push_str(">>");
+        }
+        CqlType::Map(k, v) => {
+            out.push_str("frozen<map<");
+            write_type(out, k, true);
+            out.push_str(", ");
+            write_type(out, v, true);
+            out.push_str(">>");
         }
         CqlType::Udt(u) => {
-            if already_frozen {
-                out.push_str(&quote_type_name(&u.name));
-            } else {
-                let _ = write!(out, "frozen<{}>", quote_type_name(&u.name));
-            }
+            let _ = write!(out, "frozen<{}>", quote_type_name(&u.name));
         }
-        other => write_type(out, other, already_frozen),
+        CqlType::Tuple(types) => {
+            out.push_str("frozen<tuple<");
+            for (i, t) in types.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_type(out, t, true);
+            }
+            out.push_str(">>");
+        }
+        other => write_type(out, other, true),
     }
 }
 
@@ -266,7 +276,7 @@ mod tests {
         // Nested frozen inside frozen is implicit.
         assert_eq!(
             type_to_cql(&frozen(list(frozen(CqlType::Set(Box::new(CqlType::Int)))))),
-            "frozen<list<set<int>>>"
+            "frozen<list<frozen<set<int>>>>"
         );
         assert_eq!(type_to_cql(&udt("address")), "address");
         assert_eq!(type_to_cql(&frozen(udt("address"))), "frozen<address>");
@@ -279,13 +289,38 @@ mod tests {
                 CqlType::Int,
                 frozen(list(CqlType::Text))
             ])),
-            "tuple<int, list<text>>"
+            "frozen<tuple<int, frozen<list<text>>>>"
         );
         assert_eq!(
             type_to_cql(&CqlType::Vector(Box::new(CqlType::Float), 3)),
             "vector<float, 3>"
         );
         assert_eq!(type_to_cql(&frozen(udt("text"))), "frozen<\"text\">");
+        // As Cassandra 5.0 prints them (system_schema.columns.type and DESCRIBE).
+        let pair = CqlType::Tuple(vec![CqlType::Int, CqlType::Int]);
+        assert_eq!(
+            type_to_cql(&CqlType::Tuple(vec![CqlType::Int, CqlType::Text])),
+            "frozen<tuple<int, text>>"
+        );
+        assert_eq!(
+            type_to_cql(&list(pair.clone())),
+            "list<frozen<tuple<int, int>>>"
+        );
+        assert_eq!(
+            type_to_cql(&CqlType::Tuple(vec![CqlType::Int, pair])),
+            "frozen<tuple<int, frozen<tuple<int, int>>>>"
+        );
+        assert_eq!(
+            type_to_cql(&frozen(list(udt("u")))),
+            "frozen<list<frozen<u>>>"
+        );
+        assert_eq!(
+            type_to_cql(&frozen(CqlType::Map(
+                Box::new(CqlType::Int),
+                Box::new(CqlType::Set(Box::new(CqlType::Int)))
+            ))),
+            "frozen<map<int, frozen<set<int>>>>"
+        );
     }
 
     #[test]

@@ -307,9 +307,12 @@ fn authorize(keyspace: &str, table: Option<&str>, perm: Permission) -> Result<()
 
 /// Cassandra's `SchemaConstants.isValidName`: 1 to 48 word characters.
 fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_NAME_LENGTH
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    has_valid_name_characters(name) && name.len() <= MAX_NAME_LENGTH
+}
+
+/// Non-empty, and only ASCII letters, digits and underscores.
+fn has_valid_name_characters(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// The checks of `AlterSchemaStatement.execute` before a statement is applied.
@@ -328,9 +331,16 @@ fn check_modifiable(schema: &Schema, keyspace: &str) -> Result<(), SchemaError> 
             "Virtual keyspace '{keyspace}' is not user-modifiable"
         )));
     }
-    if !is_valid_name(keyspace) {
+    // Cassandra 5.0's `KeyspaceMetadata.validate` wording: the characters first, then the length.
+    if !has_valid_name_characters(keyspace) {
         return Err(SchemaError::invalid(format!(
-            "Keyspace name must not be empty, more than {MAX_NAME_LENGTH} characters long, or contain non-alphanumeric-underscore characters (got '{keyspace}')"
+            "Keyspace name must not be empty and must contain alphanumeric or underscore characters only (got \"{keyspace}\")"
+        )));
+    }
+    if keyspace.len() > MAX_NAME_LENGTH {
+        return Err(SchemaError::invalid(format!(
+            "Keyspace name must not be more than {MAX_NAME_LENGTH} characters long (got {} characters for \"{keyspace}\")",
+            keyspace.len()
         )));
     }
     Ok(())
@@ -473,9 +483,19 @@ fn validate_column_type(column: &str, ty: &CqlType, for_add: bool) -> Result<(),
 /// `is_counter` is the table's counter flag, fixed when the table was created (derived from
 /// its columns before the statement).
 fn validate_table(t: &TableMetadata, is_counter: bool) -> Result<(), SchemaError> {
+    // Cassandra 5.0's `TableMetadata.validate` wording, prefixed with `keyspace.table: `.
+    if !has_valid_name_characters(&t.name) {
+        return Err(SchemaError::config(format!(
+            "{}.{}: Table name must not be empty or not contain non-alphanumeric-underscore characters (got \"{}\")",
+            t.keyspace, t.name, t.name
+        )));
+    }
     if !is_valid_name(&t.name) {
         return Err(SchemaError::config(format!(
-            "Table name must not be empty, more than {MAX_NAME_LENGTH} characters long, or contain non-alphanumeric-underscore characters (got \"{}\")",
+            "{}.{}: Table name must not be more than {MAX_NAME_LENGTH} characters long (got {} characters for \"{}\")",
+            t.keyspace,
+            t.name,
+            t.name.len(),
             t.name
         )));
     }
@@ -1323,6 +1343,18 @@ fn build_table(stmt: &CreateTable, generated_id: TableId) -> Result<TableMetadat
                 "Static column '{name}' cannot be part of the PRIMARY KEY"
             )));
         }
+    }
+    let not_clustering: Vec<&str> = stmt
+        .clustering_order
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|name| !stmt.clustering_key.iter().any(|c| c == name))
+        .collect();
+    if !not_clustering.is_empty() {
+        return Err(SchemaError::invalid(format!(
+            "Only clustering key columns can be defined in CLUSTERING ORDER directive: [{}] are not clustering columns",
+            not_clustering.join(", ")
+        )));
     }
     if stmt.clustering_order.len() > stmt.clustering_key.len() {
         return Err(SchemaError::invalid(

@@ -167,7 +167,7 @@ fn keyspace_errors() {
     );
     assert_eq!(
         message(create_keyspace(&mut s, "bad-name", simple("1"))),
-        invalid("Keyspace name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got 'bad-name')")
+        invalid("Keyspace name must not be empty and must contain alphanumeric or underscore characters only (got \"bad-name\")")
     );
     assert_eq!(
         message(create_keyspace(&mut s, "system_auth", simple("1"))).1,
@@ -411,7 +411,7 @@ fn create_table_errors() {
             ..base.clone()
         },
         (
-            "Only clustering columns can be defined in CLUSTERING ORDER directive",
+            "Only clustering key columns can be defined in CLUSTERING ORDER directive: [v] are not clustering columns",
             ErrorKind::Invalid,
         ),
     );
@@ -452,7 +452,7 @@ fn create_table_errors() {
             ..base.clone()
         },
         (
-            &format!("Table name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got \"{}\")", "x".repeat(49)),
+            &format!("ks.{x}: Table name must not be more than 48 characters long (got 49 characters for \"{x}\")", x = "x".repeat(49)),
             ErrorKind::Config,
         ),
     );

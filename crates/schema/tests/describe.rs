@@ -246,8 +246,8 @@ fn tricky_table_golden() {
     back int,
     embedding vector<float, 3>,
     \"it's\" varint,
-    pair tuple<int, list<text>>,
-    nested map<text, frozen<list<set<int>>>>,
+    pair frozen<tuple<int, frozen<list<text>>>>,
+    nested map<text, frozen<list<frozen<set<int>>>>>,
     shape a_shape,
     PRIMARY KEY (\"select\", c1, \"C2\")
 ) WITH CLUSTERING ORDER BY (c1 ASC, \"C2\" DESC)
@@ -280,8 +280,8 @@ fn tricky_table_golden() {
     owner frozen<\"Point\"> static,
     embedding vector<float, 3>,
     \"it's\" varint,
-    pair tuple<int, list<text>>,
-    nested map<text, frozen<list<set<int>>>>,
+    pair frozen<tuple<int, frozen<list<text>>>>,
+    nested map<text, frozen<list<frozen<set<int>>>>>,
     shape a_shape,
     back int,
     gone blob,
@@ -313,7 +313,7 @@ CREATE TYPE \"Tricky\".\"Point\" (
 );
 
 CREATE TYPE \"Tricky\".a_shape (
-    points frozen<list<\"Point\">>,
+    points frozen<list<frozen<\"Point\">>>,
     tags frozen<set<text>>
 );
 

@@ -284,7 +284,7 @@ fn types_and_dropped_columns_rows() {
     let rows = decoded(&s, "system_schema", "dropped_columns");
     let home = find(&rows, &[("keyspace_name", "shop"), ("column_name", "home")]);
     // The UDT is recorded as the equivalent tuple.
-    assert_eq!(home.get("type"), Some(&t("tuple<text, int>")));
+    assert_eq!(home.get("type"), Some(&t("frozen<tuple<text, int>>")));
     assert_eq!(home.get("kind"), Some(&t("regular")));
     assert_eq!(
         home.get("dropped_time"),

@@ -309,13 +309,14 @@ pub(crate) fn resolve_table<'s>(
         }
     };
     let Some(ks) = schema.keyspace(keyspace) else {
+        // Cassandra 5.0's wording (`Schema.validateTable`).
         return Err(QueryError::invalid(format!(
-            "Keyspace {keyspace} does not exist"
+            "keyspace {keyspace} does not exist"
         )));
     };
     ks.tables
         .get(name.name.as_str())
-        .ok_or_else(|| QueryError::invalid(format!("unconfigured table {}", name.name.as_str())))
+        .ok_or_else(|| QueryError::invalid(format!("table {} does not exist", name.name.as_str())))
 }
 
 /// The column `name` of `table`, or Cassandra's `Undefined column name` error.

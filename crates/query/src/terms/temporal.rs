@@ -168,8 +168,9 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
             .parse::<i64>()
             .map_err(|_| format!("Unable to make long (for date) from: '{text}'"));
     }
-    parse_timestamp_string(text)
-        .ok_or_else(|| format!("Unable to coerce '{text}' to a formatted date (long)"))
+    // Cassandra 5.0's wording (`TimestampSerializer.dateStringToTimestamp`); dates keep the
+    // older "Unable to coerce" message.
+    parse_timestamp_string(text).ok_or_else(|| format!("Unable to parse a date/time from '{text}'"))
 }
 
 fn parse_timestamp_string(text: &str) -> Option<i64> {
@@ -722,9 +723,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse_timestamp(bad),
-                Err(format!(
-                    "Unable to coerce '{bad}' to a formatted date (long)"
-                )),
+                Err(format!("Unable to parse a date/time from '{bad}'")),
                 "{bad}"
             );
         }
