@@ -30,6 +30,7 @@ pub mod modification;
 pub mod placement;
 pub mod processor;
 pub mod result;
+pub mod schema_sync;
 pub mod select;
 pub mod terms;
 pub mod virtual_tables;

@@ -203,8 +203,9 @@ pub struct MergeOutcome {
     /// Whether the schema changed at all (including timestamps and tombstones): persist it.
     pub changed: bool,
     /// `SCHEMA_CHANGE` events for what clients see changed, in an order a client can apply
-    /// them: keyspaces created or updated, types created, types updated, tables created,
-    /// tables updated, tables dropped, types dropped, keyspaces dropped.
+    /// them: keyspaces created or updated, types created, types updated, tables replaced by
+    /// another of the same name (dropped), tables created, tables updated, tables dropped,
+    /// types dropped, keyspaces dropped.
     pub events: Vec<SchemaChangeEvent>,
     /// Tables (by id) that exist now and did not before: their storage must be created.
     pub created_tables: Vec<TableId>,
@@ -314,6 +315,9 @@ fn events_between(before: &Schema, after: &Schema) -> Vec<SchemaChangeEvent> {
     };
     let (mut keyspaces, mut types_created, mut types_updated) = (vec![], vec![], vec![]);
     let (mut tables_created, mut tables_updated, mut tables_dropped) = (vec![], vec![], vec![]);
+    // Tables replaced by another of the same name (another id): dropped before the new one
+    // is announced, so that a client applying the events in order ends with the new table.
+    let mut tables_replaced = vec![];
     let (mut types_dropped, mut keyspaces_dropped) = (vec![], vec![]);
     let old: BTreeMap<&str, &KeyspaceSchema> = before
         .distributed_keyspaces()
@@ -367,7 +371,7 @@ fn events_between(before: &Schema, after: &Schema) -> Vec<SchemaChangeEvent> {
             match previous.and_then(|p| p.tables.get(&t.name)) {
                 None => tables_created.push(created),
                 Some(p) if p.id != t.id => {
-                    tables_dropped.push(event(
+                    tables_replaced.push(event(
                         ChangeType::Dropped,
                         ChangeTarget::Table,
                         name,
@@ -415,6 +419,7 @@ fn events_between(before: &Schema, after: &Schema) -> Vec<SchemaChangeEvent> {
         keyspaces,
         types_created,
         types_updated,
+        tables_replaced,
         tables_created,
         tables_updated,
         tables_dropped,
