@@ -23,3 +23,5 @@ pub mod membership;
 pub mod net;
 pub mod ring;
 
+#[cfg(test)]
+mod sim_tests;

@@ -283,6 +283,26 @@ impl Coordinator {
         }
 
         let deadline = tokio::time::Instant::now() + self.config.write_timeout;
+        // Replicas still silent at the deadline get hints. Spawned before waiting, so that
+        // they are stored (and the tracker forgotten) even if the caller stops waiting for
+        // this write, e.g. because its client went away.
+        let this = self.clone();
+        let pending: Vec<HostId> = replicas
+            .iter()
+            .copied()
+            .filter(|h| !hinted.contains(h))
+            .collect();
+        let background = tracker.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(deadline).await;
+            let acked = background.acked();
+            for host in pending {
+                if !acked.contains(&host) {
+                    this.store_hint(host, encoded.clone()).await;
+                }
+            }
+            this.pending_writes.lock().remove(&write_id);
+        });
         let outcome = loop {
             let notified = tracker.notify.notified();
             let acked = tracker.acked();
@@ -303,24 +323,6 @@ impl Coordinator {
                 });
             }
         };
-        // Replicas still silent at the deadline get hints (in the background once the
-        // level is met).
-        let this = self.clone();
-        let pending: Vec<HostId> = replicas
-            .iter()
-            .copied()
-            .filter(|h| !hinted.contains(h))
-            .collect();
-        tokio::spawn(async move {
-            tokio::time::sleep_until(deadline).await;
-            let acked = tracker.acked();
-            for host in pending {
-                if !acked.contains(&host) {
-                    this.store_hint(host, encoded.clone()).await;
-                }
-            }
-            this.pending_writes.lock().remove(&write_id);
-        });
         outcome
     }
 
