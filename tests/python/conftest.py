@@ -30,13 +30,18 @@ class MeridianNode:
         self.data_dir = data_dir
         self.port = port
         self.extra_args = list(extra_args)
+        # Internode (TCP + gossip UDP) and admin ports: free ones, kept across restarts.
+        self.storage_port = free_port()
+        self.admin_port = free_port()
         self.proc = None
         self.log_path = os.path.join(os.path.dirname(os.path.abspath(data_dir)), f"meridian-{port}.log")
 
     def start(self, timeout=30):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [BINARY, "start", "--data-dir", self.data_dir, "--cql-port", str(self.port)] + self.extra_args,
+            [BINARY, "start", "--data-dir", self.data_dir, "--cql-port", str(self.port),
+             "--storage-port", str(self.storage_port), "--admin-port", str(self.admin_port)]
+            + self.extra_args,
             stdout=subprocess.PIPE,
             stderr=log,
         )

@@ -138,7 +138,9 @@ impl ClusterView {
 
     /// Members other than the local node.
     pub fn peers(&self) -> impl Iterator<Item = &Member> {
-        self.members.values().filter(|m| m.info.host_id != self.local)
+        self.members
+            .values()
+            .filter(|m| m.info.host_id != self.local)
     }
 }
 

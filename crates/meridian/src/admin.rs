@@ -4,10 +4,11 @@
 //! - `GET /v1/health`: `200 ok` while the node serves (it is started once the CQL listener
 //!   is bound, so an answer means the node accepts clients).
 //! - `GET /v1/cluster`: this node's view of the cluster as [`ClusterStatus`] JSON.
+//! - `GET /v1/replicas?keyspace=K&token=T`: the host ids replicating token T of keyspace K.
+//! - `GET /v1/hints`: the hints this node holds, per target node.
 //!
-//! The view comes from an [`AdminSource`]. [`LocalNodeSource`] reports this node alone (a
-//! node without cluster membership); a membership-backed source replaces it and reports
-//! [`Membership::Gossip`]. `meridian cluster` reads these routes with its own client, so
+//! The view comes from an [`AdminSource`]: the node's gossip view
+//! (`cluster_node::GossipAdminSource`, [`Membership::Gossip`]). `meridian cluster` reads these routes with its own client, so
 //! the JSON shape here is the contract between the two (unknown fields are ignored by the
 //! reader; fields are only ever added).
 //!
@@ -23,7 +24,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use meridian_query::context::Node;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
@@ -35,6 +35,37 @@ pub trait AdminSource: Send + Sync + 'static {
     /// This node's current view of the cluster. Called on the blocking pool; may read
     /// storage statistics, must not block for long.
     fn cluster_status(&self) -> ClusterStatus;
+
+    /// The replicas (host ids, in placement order) of `token` in `keyspace`.
+    fn replicas(&self, keyspace: &str, token: i64) -> Result<Vec<uuid::Uuid>, String> {
+        let _ = (keyspace, token);
+        Err("this node has no cluster membership".into())
+    }
+
+    /// Hints this node holds, per target node.
+    fn hints(&self) -> Vec<HintBacklog> {
+        Vec::new()
+    }
+}
+
+/// One target's hint backlog, for `/v1/hints`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HintBacklog {
+    /// The node the hints are for.
+    pub target: uuid::Uuid,
+    /// Hints waiting.
+    pub hints: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Creation time of the oldest (microseconds since the epoch).
+    pub oldest_micros: i64,
+}
+
+/// Query of `/v1/replicas`.
+#[derive(Debug, Deserialize)]
+struct ReplicasQuery {
+    keyspace: String,
+    token: i64,
 }
 
 /// What `/v1/cluster` returns: one node's view of the cluster.
@@ -144,54 +175,6 @@ pub fn token_ownership(nodes: &[&[i64]]) -> Vec<f64> {
     owned.iter().map(|w| *w as f64 / RING as f64).collect()
 }
 
-/// The view of a node without cluster membership: itself, from its identity, schema and
-/// storage statistics.
-pub struct LocalNodeSource {
-    node: Arc<Node>,
-    name: Option<String>,
-}
-
-impl LocalNodeSource {
-    /// The view of `node`, displayed as `name`.
-    pub fn new(node: Arc<Node>, name: Option<String>) -> Self {
-        LocalNodeSource { node, name }
-    }
-}
-
-impl AdminSource for LocalNodeSource {
-    fn cluster_status(&self) -> ClusterStatus {
-        let info = &self.node.info;
-        let engine = &self.node.engine;
-        // A table dropped between listing and reading simply has no load any more.
-        let load_bytes = engine
-            .table_ids()
-            .into_iter()
-            .filter_map(|id| engine.table_stats(id).ok())
-            .map(|s| s.live_disk_bytes)
-            .sum();
-        let tokens: Vec<i64> = info.tokens.iter().map(|t| t.0).collect();
-        let ownership = token_ownership(&[&tokens]).first().copied();
-        ClusterStatus {
-            local_host_id: info.host_id,
-            membership: Membership::Local,
-            nodes: vec![NodeStatus {
-                name: self.name.clone(),
-                host_id: info.host_id,
-                address: info.listen_address,
-                cql_address: SocketAddr::new(info.rpc_address, info.native_port),
-                datacenter: info.datacenter.clone(),
-                rack: info.rack.clone(),
-                up: true,
-                state: NodeState::Normal,
-                load_bytes,
-                ownership: ownership.filter(|_| !tokens.is_empty()),
-                schema_version: Some(self.node.schema().version().to_string()),
-                tokens: tokens.len(),
-            }],
-        }
-    }
-}
-
 /// Why the admin API could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -238,6 +221,8 @@ pub fn router(source: Arc<dyn AdminSource>) -> Router {
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/cluster", get(cluster))
+        .route("/v1/replicas", get(replicas))
+        .route("/v1/hints", get(hints))
         .with_state(AppState {
             source,
             views: Arc::new(Semaphore::new(MAX_CONCURRENT_VIEWS)),
@@ -270,6 +255,26 @@ pub async fn serve_admin(
 
 async fn health() -> &'static str {
     "ok"
+}
+
+async fn replicas(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<ReplicasQuery>,
+) -> Result<Json<Vec<uuid::Uuid>>, (StatusCode, String)> {
+    state
+        .source
+        .replicas(&q.keyspace, q.token)
+        .map(Json)
+        .map_err(|e| (StatusCode::BAD_REQUEST, e))
+}
+
+async fn hints(State(state): State<AppState>) -> Json<Vec<HintBacklog>> {
+    let source = state.source.clone();
+    Json(
+        tokio::task::spawn_blocking(move || source.hints())
+            .await
+            .unwrap_or_default(),
+    )
 }
 
 async fn cluster(

@@ -148,6 +148,8 @@ pub struct FileConfig {
     pub max_frame_size_in_mb: Option<u64>,
     pub native_transport_max_concurrent_requests: Option<usize>,
     pub seeds: Option<SeedList>,
+    pub initial_token: Option<String>,
+    pub hinted_handoff_enabled: Option<bool>,
     pub storage_port: Option<u16>,
     pub admin_port: Option<u16>,
     pub node_name: Option<String>,
@@ -175,6 +177,12 @@ pub struct Config {
     /// configured addresses are filled in with `storage_port` once the configuration is
     /// complete, so every entry has one.
     pub seeds: Vec<Seed>,
+    /// `initial_token`: the tokens of a new node, comma-separated (empty: chosen by the
+    /// node, balanced against the ring it learns through gossip). Ignored once the node has
+    /// tokens.
+    pub initial_token: Vec<i64>,
+    /// `hinted_handoff_enabled`: store hints for replicas that miss writes (default true).
+    pub hinted_handoff_enabled: bool,
     /// `storage_port`: internode messaging (TCP) and gossip (UDP), on `listen_address`.
     pub storage_port: u16,
     /// `admin_port`: the HTTP admin API (`/v1/health`, `/v1/cluster`), on `listen_address`.
@@ -203,6 +211,8 @@ impl Default for Config {
             max_frame_size_in_mb: 256,
             native_transport_max_concurrent_requests: 16_384,
             seeds: Vec::new(),
+            initial_token: Vec::new(),
+            hinted_handoff_enabled: true,
             storage_port: DEFAULT_STORAGE_PORT,
             admin_port: DEFAULT_ADMIN_PORT,
             node_name: None,
@@ -256,6 +266,27 @@ pub struct StartArgs {
     /// Display name of this node, e.g. east-1 (config key `node_name`).
     #[arg(long = "name")]
     pub node_name: Option<String>,
+    /// Tokens of a new node, comma-separated (config key `initial_token`).
+    #[arg(long)]
+    pub initial_token: Option<String>,
+    /// Virtual nodes of a new node (default 16).
+    #[arg(long)]
+    pub num_tokens: Option<u32>,
+    /// Store hints for replicas that miss writes (default true).
+    #[arg(long)]
+    pub hinted_handoff_enabled: Option<bool>,
+}
+
+/// Parses an `initial_token` list.
+fn parse_tokens(text: &str) -> anyhow::Result<Vec<i64>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<i64>()
+                .map_err(|e| anyhow::anyhow!("initial_token: {t:?} is not a Murmur3 token: {e}"))
+        })
+        .collect()
 }
 
 impl Config {
@@ -305,6 +336,15 @@ impl Config {
         if let Some(v) = &args.node_name {
             c.node_name = Some(v.clone());
         }
+        if let Some(v) = &args.initial_token {
+            c.initial_token = parse_tokens(v)?;
+        }
+        if let Some(v) = args.num_tokens {
+            c.num_tokens = v;
+        }
+        if let Some(v) = args.hinted_handoff_enabled {
+            c.hinted_handoff_enabled = v;
+        }
         for seed in &mut c.seeds {
             seed.port.get_or_insert(c.storage_port);
         }
@@ -341,6 +381,12 @@ impl Config {
         if let Some(v) = f.seeds {
             self.seeds = v.0;
         }
+        if let Some(v) = f.hinted_handoff_enabled {
+            self.hinted_handoff_enabled = v;
+        }
+        if let Some(v) = &f.initial_token {
+            self.initial_token = parse_tokens(v)?;
+        }
         if let Some(v) = f.node_name {
             self.node_name = Some(v);
         }
@@ -374,6 +420,18 @@ impl Config {
                     "node_name: {name:?} must be 1 to {MAX_NODE_NAME_LEN} letters, digits, '_', '-' or '.'"
                 );
             }
+        }
+        if self.initial_token.contains(&i64::MIN) {
+            bail!(
+                "initial_token: {} is the partitioner's minimum token, which no node may own",
+                i64::MIN
+            );
+        }
+        let mut sorted = self.initial_token.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != self.initial_token.len() {
+            bail!("initial_token: a token appears twice");
         }
         let ports = [
             ("native_transport_port", self.native_transport_port),

@@ -5,6 +5,7 @@
 
 mod admin;
 mod cluster_cmd;
+mod cluster_node;
 mod config;
 
 use std::path::Path;
@@ -86,41 +87,53 @@ fn run_start(args: StartArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(config))
 }
 
-fn load_identity(data_dir: &Path, num_tokens: u32) -> anyhow::Result<Identity> {
-    let path = data_dir.join("node.json");
+/// Loads the node's identity, creating it at first start: a new host id, and the tokens
+/// from `initial_token`, or evenly spaced ones for a node without seeds, or none yet (a
+/// node joining a cluster chooses them once gossip shows the ring).
+fn load_identity(config: &Config) -> anyhow::Result<(Identity, bool)> {
+    let path = config.data_dir.join("node.json");
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .with_context(|| format!("corrupt node identity file {}", path.display())),
+        Ok(bytes) => Ok((
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("corrupt node identity file {}", path.display()))?,
+            false,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            // Evenly spaced tokens from a random offset: a lone node owns the ring evenly.
-            let step = (u64::MAX / u64::from(num_tokens)) as i64;
-            let offset: i64 = rand::random::<i64>().rem_euclid(step.max(1));
-            let tokens = (0..i64::from(num_tokens))
-                .map(|i| {
-                    i64::MIN
-                        .wrapping_add(offset)
-                        .wrapping_add(step.wrapping_mul(i))
-                })
-                .map(|t| if t == i64::MIN { i64::MIN + 1 } else { t })
-                .collect();
+            let own = format!("{}:{}", config.listen_address, config.storage_port);
+            let joins_others = config.seeds.iter().any(|s| s.to_string() != own);
+            let tokens = if !config.initial_token.is_empty() {
+                config.initial_token.clone()
+            } else if joins_others {
+                Vec::new()
+            } else {
+                cluster_node::evenly_spaced(config.num_tokens)
+                    .into_iter()
+                    .map(|t| t.0)
+                    .collect()
+            };
             let id = Identity {
                 host_id: uuid::Uuid::new_v4(),
                 tokens,
             };
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, serde_json::to_vec_pretty(&id)?)
-                .with_context(|| format!("write {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path).with_context(|| format!("write {}", path.display()))?;
-            Ok(id)
+            save_identity(&path, &id)?;
+            Ok((id, true))
         }
         Err(e) => Err(e).with_context(|| format!("read {}", path.display())),
     }
 }
 
+fn save_identity(path: &Path, id: &Identity) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(id)?)
+        .with_context(|| format!("write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("write {}", path.display()))?;
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("create data directory {}", config.data_dir.display()))?;
-    let identity = load_identity(&config.data_dir, config.num_tokens)?;
+    let (mut identity, _new) = load_identity(&config)?;
     let schema_path = config.data_dir.join("schema.json");
     let schema = load_schema(&schema_path).map_err(|e| anyhow::anyhow!("{e}"))?;
 
@@ -153,13 +166,33 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         listen_address: config.listen_address,
         rpc_address: config.rpc_address,
         native_port: config.native_transport_port,
-        storage_port: 7000,
+        storage_port: config.storage_port,
         release_version: NodeInfo::RELEASE_VERSION.into(),
         cql_version: NodeInfo::CQL_VERSION.into(),
         partitioner: NodeInfo::PARTITIONER.into(),
     };
     let node = Arc::new(Node::new(engine.clone(), info, schema, schema_path));
     node.set_inline_execution(config.commitlog_sync == CommitlogSync::Periodic);
+    let settings = cluster_node::ClusterSettings {
+        cluster_name: config.cluster_name.clone(),
+        host_id: meridian_cluster::ids::HostId(identity.host_id),
+        name: config.node_name.clone(),
+        datacenter: config.dc.clone(),
+        rack: config.rack.clone(),
+        internode_address: std::net::SocketAddr::new(config.listen_address, config.storage_port),
+        cql_address: std::net::SocketAddr::new(config.rpc_address, config.native_transport_port),
+        seeds: config.seeds.iter().map(|s| s.to_string()).collect(),
+        tokens: identity.tokens.iter().map(|t| Token(*t)).collect(),
+        num_tokens: config.num_tokens,
+        release_version: NodeInfo::RELEASE_VERSION.into(),
+        hints_dir: config.data_dir.join("hints"),
+        hints_enabled: config.hinted_handoff_enabled,
+    };
+    let (cluster, tokens) = cluster_node::start(settings, &node).await?;
+    if identity.tokens.is_empty() {
+        identity.tokens = tokens.iter().map(|t| t.0).collect();
+        save_identity(&config.data_dir.join("node.json"), &identity)?;
+    }
     let processor = Arc::new(QueryProcessor::new(node.clone()));
     let server_config = ServerConfig {
         listen_address: std::net::SocketAddr::new(config.rpc_address, config.native_transport_port),
@@ -177,7 +210,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         })?;
     node.set_event_bus(server.event_bus());
     let admin_addr = std::net::SocketAddr::new(config.listen_address, config.admin_port);
-    let admin_source = admin::LocalNodeSource::new(node.clone(), config.node_name.clone());
+    let admin_source = cluster_node::GossipAdminSource {
+        node: node.clone(),
+        coordinator: cluster.coordinator.clone(),
+    };
     let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
     let admin = admin::serve_admin(admin_addr, Arc::new(admin_source), async {
         let _ = admin_stopped.await;
@@ -199,6 +235,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = admin_stop.send(());
     let _ = admin.stopped().await;
     tracing::info!(?report, "CQL server stopped; flushing");
+    cluster.membership.shutdown().await;
+    cluster.messaging.shutdown().await;
     tokio::task::block_in_place(|| engine.shutdown()).context("flush on shutdown")?;
     println!("Meridian stopped cleanly");
     Ok(())

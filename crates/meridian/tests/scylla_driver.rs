@@ -35,6 +35,8 @@ fn start_node() -> Node {
         .args(["start", "--data-dir"])
         .arg(dir.path())
         .args(["--cql-port", &port.to_string()])
+        .args(["--storage-port", &free_port().to_string()])
+        .args(["--admin-port", &free_port().to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

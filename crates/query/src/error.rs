@@ -32,7 +32,7 @@ pub enum QueryError {
     #[error("{0}")]
     Unauthorized(String),
     /// 0x1000: not enough live replicas.
-    #[error("Cannot achieve consistency level {consistency:?}")]
+    #[error("Cannot achieve consistency level {consistency}")]
     Unavailable {
         /// Requested level.
         consistency: Consistency,

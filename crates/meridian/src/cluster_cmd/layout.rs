@@ -71,6 +71,10 @@ pub struct NodeEntry {
     pub storage_port: u16,
     /// HTTP admin API port.
     pub admin_port: u16,
+    /// Tokens chosen for the node's first start (balanced across the planned ring), given
+    /// as `--initial-token`; a node ignores them once it has tokens.
+    #[serde(default)]
+    pub tokens: Vec<i64>,
 }
 
 impl NodeEntry {
@@ -218,11 +222,13 @@ impl UpPlan {
                     cql_port: self.cql_port,
                     storage_port: self.storage_port,
                     admin_port: self.admin_port,
+                    tokens: Vec::new(),
                 });
                 index += 1;
             }
         }
         debug_assert_eq!(index - 1, last);
+        allocate(&mut nodes)?;
         Ok(ClusterFile {
             format_version: FORMAT_VERSION,
             cluster_name: self.cluster_name.clone(),
@@ -231,6 +237,42 @@ impl UpPlan {
             nodes,
         })
     }
+}
+
+/// Virtual nodes per planned node (the node's `num_tokens` default).
+pub const PLANNED_NUM_TOKENS: usize = 16;
+/// Replication factor the planned ring is balanced for.
+pub const PLANNED_REPLICATION_FACTOR: usize = 3;
+
+/// Chooses every node's tokens in numbering order, each balanced against the ones before
+/// (as if the nodes joined one by one), so the cluster starts balanced and at once.
+fn allocate(nodes: &mut [NodeEntry]) -> Result<(), ClusterError> {
+    use meridian_cluster::ring::{allocate_tokens, NodeDesc, TokenMetadata};
+    let mut ring = TokenMetadata::new();
+    for (i, node) in nodes.iter_mut().enumerate() {
+        let tokens = allocate_tokens(
+            &ring,
+            &node.dc,
+            &node.rack,
+            PLANNED_NUM_TOKENS,
+            PLANNED_REPLICATION_FACTOR,
+        )
+        .map_err(|e| ClusterError::BadPlan {
+            reason: format!("token allocation for {}: {e}", node.name),
+        })?;
+        let host_id = meridian_cluster::ids::HostId(uuid::Uuid::from_u128(i as u128 + 1));
+        ring.add_or_update(NodeDesc {
+            host_id,
+            datacenter: node.dc.clone(),
+            rack: node.rack.clone(),
+            tokens: tokens.clone(),
+        })
+        .map_err(|e| ClusterError::BadPlan {
+            reason: format!("token allocation for {}: {e}", node.name),
+        })?;
+        node.tokens = tokens.into_iter().map(|t| t.0).collect();
+    }
+    Ok(())
 }
 
 impl ClusterFile {

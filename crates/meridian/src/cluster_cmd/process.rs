@@ -54,6 +54,11 @@ pub fn start_args(cluster: &ClusterFile, node: &NodeEntry) -> Vec<OsString> {
         args.push(flag.into());
         args.push(value.into());
     }
+    if !node.tokens.is_empty() {
+        let tokens: Vec<String> = node.tokens.iter().map(ToString::to_string).collect();
+        // One argument: a leading minus sign must not read as a flag.
+        args.push(format!("--initial-token={}", tokens.join(",")).into());
+    }
     args.extend(cluster.node_args.iter().map(OsString::from));
     args
 }
@@ -255,6 +260,7 @@ mod tests {
             cql_port: 9042,
             storage_port: 7000,
             admin_port: 7280,
+            tokens: Vec::new(),
         }
     }
 
