@@ -6,6 +6,8 @@
 //! - `GET /v1/cluster`: this node's view of the cluster as [`ClusterStatus`] JSON.
 //! - `GET /v1/replicas?keyspace=K&token=T`: the host ids replicating token T of keyspace K.
 //! - `GET /v1/hints`: the hints this node holds, per target node.
+//! - `GET /v1/stats`: the coordinator's counters and internode traffic per peer since the
+//!   node started, as [`NodeStats`] JSON (`404` on a node without cluster membership).
 //!
 //! The view comes from an [`AdminSource`]: the node's gossip view
 //! (`cluster_node::GossipAdminSource`, [`Membership::Gossip`]). `meridian cluster` reads these routes with its own client, so
@@ -45,6 +47,156 @@ pub trait AdminSource: Send + Sync + 'static {
     /// Hints this node holds, per target node.
     fn hints(&self) -> Vec<HintBacklog> {
         Vec::new()
+    }
+
+    /// The coordinator's counters and internode traffic since the node started. Cheap
+    /// (atomics and a short lock).
+    fn stats(&self) -> Result<NodeStats, String> {
+        Err("this node has no cluster membership".into())
+    }
+}
+
+/// What `/v1/stats` returns: counters since the node started (they only grow, so a reader
+/// measures an interval by subtracting two snapshots).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeStats {
+    /// The datacenter of the node answering, when known.
+    pub datacenter: Option<String>,
+    /// What the coordinator did.
+    pub coordinator: CoordinatorCounters,
+    /// Internode messaging.
+    pub messaging: MessagingCounters,
+}
+
+/// The coordinator's counters (`meridian_cluster::coordinator::CoordinatorStats`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordinatorCounters {
+    /// Mutations sent to remote datacenters: one per remote datacenter per write.
+    pub cross_dc_mutations: u64,
+    /// Hints stored.
+    pub hints_stored: u64,
+    /// Hints replayed to their targets.
+    pub hints_replayed: u64,
+    /// Bytes of the hints replayed.
+    pub hint_bytes_replayed: u64,
+    /// Read repairs (digest mismatches repaired).
+    pub read_repairs: u64,
+    /// Speculative read requests sent.
+    pub speculative_reads: u64,
+}
+
+impl CoordinatorCounters {
+    /// A snapshot of `stats`.
+    pub fn from_stats(stats: &meridian_cluster::coordinator::CoordinatorStats) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        CoordinatorCounters {
+            cross_dc_mutations: stats.cross_dc_mutations.load(Relaxed),
+            hints_stored: stats.hints_stored.load(Relaxed),
+            hints_replayed: stats.hints_replayed.load(Relaxed),
+            hint_bytes_replayed: stats.hint_bytes_replayed.load(Relaxed),
+            read_repairs: stats.read_repairs.load(Relaxed),
+            speculative_reads: stats.speculative_reads.load(Relaxed),
+        }
+    }
+}
+
+/// Internode traffic with one peer, or a sum of several.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traffic {
+    /// Frames sent (requests, responses, one-way messages; urgent and bulk lanes).
+    pub messages_sent: u64,
+    /// Bytes of those frames, framing included.
+    pub bytes_sent: u64,
+    /// Frames received.
+    pub messages_received: u64,
+    /// Bytes of those frames, framing included.
+    pub bytes_received: u64,
+    /// Messages dropped before sending (full queue, expiry, fault layer).
+    pub dropped: u64,
+    /// Requests that timed out.
+    pub timeouts: u64,
+}
+
+impl Traffic {
+    /// The traffic counted in `peer`.
+    pub fn from_peer(peer: &meridian_cluster::net::PeerStats) -> Self {
+        Traffic {
+            messages_sent: peer.urgent.messages_sent + peer.bulk.messages_sent,
+            bytes_sent: peer.urgent.bytes_sent + peer.bulk.bytes_sent,
+            messages_received: peer.messages_received,
+            bytes_received: peer.bytes_received,
+            dropped: peer.dropped,
+            timeouts: peer.timeouts,
+        }
+    }
+
+    /// Adds `other` to `self` (saturating).
+    pub fn add(&mut self, other: &Traffic) {
+        self.messages_sent = self.messages_sent.saturating_add(other.messages_sent);
+        self.bytes_sent = self.bytes_sent.saturating_add(other.bytes_sent);
+        self.messages_received = self
+            .messages_received
+            .saturating_add(other.messages_received);
+        self.bytes_received = self.bytes_received.saturating_add(other.bytes_received);
+        self.dropped = self.dropped.saturating_add(other.dropped);
+        self.timeouts = self.timeouts.saturating_add(other.timeouts);
+    }
+}
+
+/// Traffic with one peer address, and who that is when the membership knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerTraffic {
+    /// The peer's internode address.
+    pub address: SocketAddr,
+    /// Its host id, when a member has that address.
+    pub host_id: Option<uuid::Uuid>,
+    /// Its datacenter, when a member has that address.
+    pub datacenter: Option<String>,
+    /// The traffic.
+    #[serde(flatten)]
+    pub traffic: Traffic,
+}
+
+/// Internode messaging counters of `/v1/stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagingCounters {
+    /// Everything: every peer and `other_peers`.
+    pub total: Traffic,
+    /// Peers beyond the ones messaging tracks individually, together.
+    pub other_peers: Traffic,
+    /// Per peer, by address.
+    pub peers: Vec<PeerTraffic>,
+}
+
+impl MessagingCounters {
+    /// The counters of `net`, peers named by `locate` (address to host id and
+    /// datacenter).
+    pub fn from_net(
+        net: &meridian_cluster::net::NetStats,
+        locate: impl Fn(SocketAddr) -> Option<(uuid::Uuid, String)>,
+    ) -> Self {
+        let other_peers = Traffic::from_peer(&net.other_peers);
+        let mut total = other_peers;
+        let peers = net
+            .peers
+            .iter()
+            .map(|(address, stats)| {
+                let traffic = Traffic::from_peer(stats);
+                total.add(&traffic);
+                let (host_id, datacenter) = locate(*address).unzip();
+                PeerTraffic {
+                    address: *address,
+                    host_id,
+                    datacenter,
+                    traffic,
+                }
+            })
+            .collect();
+        MessagingCounters {
+            total,
+            other_peers,
+            peers,
+        }
     }
 }
 
@@ -223,6 +375,7 @@ pub fn router(source: Arc<dyn AdminSource>) -> Router {
         .route("/v1/cluster", get(cluster))
         .route("/v1/replicas", get(replicas))
         .route("/v1/hints", get(hints))
+        .route("/v1/stats", get(stats))
         .with_state(AppState {
             source,
             views: Arc::new(Semaphore::new(MAX_CONCURRENT_VIEWS)),
@@ -277,6 +430,18 @@ async fn hints(State(state): State<AppState>) -> Json<Vec<HintBacklog>> {
     )
 }
 
+async fn stats(State(state): State<AppState>) -> Result<Json<NodeStats>, (StatusCode, String)> {
+    let source = state.source.clone();
+    match tokio::task::spawn_blocking(move || source.stats()).await {
+        Ok(Ok(stats)) => Ok(Json(stats)),
+        Ok(Err(e)) => Err((StatusCode::NOT_FOUND, e)),
+        Err(e) => Err((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("computing the stats failed: {e}"),
+        )),
+    }
+}
+
 async fn cluster(
     State(state): State<AppState>,
 ) -> Result<Json<ClusterStatus>, (StatusCode, String)> {
@@ -302,6 +467,8 @@ async fn cluster(
 mod tests {
     use super::*;
     use crate::cluster_cmd::http;
+    use meridian_cluster::net::{LaneStats, NetStats, PeerStats};
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
 
     #[test]
@@ -368,6 +535,142 @@ mod tests {
         old["extra"] = 1.into();
         let back: ClusterStatus = serde_json::from_value(old).unwrap();
         assert_eq!(back.membership, Membership::Local);
+    }
+
+    fn peer_stats(sent: (u64, u64), bulk: (u64, u64), received: (u64, u64)) -> PeerStats {
+        PeerStats {
+            urgent: LaneStats {
+                messages_sent: sent.0,
+                bytes_sent: sent.1,
+            },
+            bulk: LaneStats {
+                messages_sent: bulk.0,
+                bytes_sent: bulk.1,
+            },
+            messages_received: received.0,
+            bytes_received: received.1,
+            dropped: 1,
+            timeouts: 2,
+            ..PeerStats::default()
+        }
+    }
+
+    fn sample_stats() -> NodeStats {
+        let east: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        let west: SocketAddr = "127.0.0.4:7000".parse().unwrap();
+        let stranger: SocketAddr = "10.0.0.9:7000".parse().unwrap();
+        let mut net = NetStats::default();
+        net.peers
+            .insert(east, peer_stats((3, 300), (1, 1000), (5, 50)));
+        net.peers
+            .insert(west, peer_stats((7, 700), (0, 0), (2, 20)));
+        net.peers
+            .insert(stranger, peer_stats((1, 10), (0, 0), (0, 0)));
+        net.other_peers = peer_stats((10, 1), (0, 0), (0, 0));
+        let locate = |addr: SocketAddr| match addr {
+            a if a == east => Some((uuid::Uuid::from_u128(1), "east".to_string())),
+            a if a == west => Some((uuid::Uuid::from_u128(4), "west".to_string())),
+            _ => None,
+        };
+        let coordinator = meridian_cluster::coordinator::CoordinatorStats::default();
+        coordinator
+            .cross_dc_mutations
+            .fetch_add(42, Ordering::Relaxed);
+        coordinator
+            .hint_bytes_replayed
+            .fetch_add(9000, Ordering::Relaxed);
+        NodeStats {
+            datacenter: Some("east".into()),
+            coordinator: CoordinatorCounters::from_stats(&coordinator),
+            messaging: MessagingCounters::from_net(&net, locate),
+        }
+    }
+
+    #[test]
+    fn stats_sum_lanes_and_peers_and_name_known_peers() {
+        let stats = sample_stats();
+        assert_eq!(stats.coordinator.cross_dc_mutations, 42);
+        assert_eq!(stats.coordinator.hint_bytes_replayed, 9000);
+        assert_eq!(stats.coordinator.hints_stored, 0);
+        let m = &stats.messaging;
+        assert_eq!(m.peers.len(), 3);
+        // In address order.
+        let addresses: Vec<String> = m.peers.iter().map(|p| p.address.to_string()).collect();
+        assert_eq!(
+            addresses,
+            ["10.0.0.9:7000", "127.0.0.1:7000", "127.0.0.4:7000"]
+        );
+        let east = &m.peers[1];
+        assert_eq!(east.host_id, Some(uuid::Uuid::from_u128(1)));
+        assert_eq!(east.datacenter.as_deref(), Some("east"));
+        // Urgent and bulk lanes together.
+        assert_eq!(
+            (east.traffic.messages_sent, east.traffic.bytes_sent),
+            (4, 1300)
+        );
+        let stranger = m.peers.iter().find(|p| p.host_id.is_none()).unwrap();
+        assert_eq!(stranger.datacenter, None);
+        // Totals include every peer and the untracked ones.
+        assert_eq!(m.total.messages_sent, 4 + 7 + 1 + 10);
+        assert_eq!(m.total.bytes_sent, 1300 + 700 + 10 + 1);
+        assert_eq!(m.total.messages_received, 7);
+        assert_eq!(m.total.dropped, 4);
+        assert_eq!(m.total.timeouts, 8);
+        assert_eq!(m.other_peers.messages_sent, 10);
+        // Peer traffic is flat in JSON, beside the peer's identity.
+        let json = serde_json::to_value(&stats).unwrap();
+        let peer = &json["messaging"]["peers"][2];
+        assert_eq!(peer["address"], "127.0.0.4:7000");
+        assert_eq!(peer["datacenter"], "west");
+        assert_eq!(peer["messages_sent"], 7);
+        assert_eq!(json["coordinator"]["cross_dc_mutations"], 42);
+        assert_eq!(json["messaging"]["total"]["bytes_received"], 70);
+        let back: NodeStats = serde_json::from_value(json).unwrap();
+        assert_eq!(back, stats);
+    }
+
+    struct WithStats(NodeStats);
+    impl AdminSource for WithStats {
+        fn cluster_status(&self) -> ClusterStatus {
+            sample()
+        }
+        fn stats(&self) -> Result<NodeStats, String> {
+            Ok(self.0.clone())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stats_route_serves_the_source_or_404_without_cluster() {
+        let with = serve_admin(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(WithStats(sample_stats())),
+            std::future::pending(),
+        )
+        .await
+        .unwrap()
+        .local_addr();
+        let without = serve_admin(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(Fixed(sample())),
+            std::future::pending(),
+        )
+        .await
+        .unwrap()
+        .local_addr();
+        let timeout = Duration::from_secs(5);
+        let (found, missing) = tokio::task::spawn_blocking(move || {
+            (
+                http::get(with, "/v1/stats", timeout).unwrap(),
+                http::get(without, "/v1/stats", timeout).unwrap(),
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(found.status, 200);
+        let parsed: NodeStats = serde_json::from_slice(&found.body).unwrap();
+        assert_eq!(parsed, sample_stats());
+        assert_eq!(missing.status, 404);
+        assert!(String::from_utf8_lossy(&missing.body).contains("no cluster membership"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
