@@ -515,6 +515,35 @@ impl crate::admin::AdminSource for GossipAdminSource {
             .collect())
     }
 
+    fn stats(&self) -> Result<crate::admin::NodeStats, String> {
+        let view = self.coordinator.membership().view();
+        let members: std::collections::HashMap<SocketAddr, (uuid::Uuid, String)> = view
+            .members
+            .values()
+            .map(|m| {
+                (
+                    m.info.internode_address,
+                    (m.info.host_id.0, m.info.datacenter.clone()),
+                )
+            })
+            .collect();
+        let net = self
+            .coordinator
+            .messaging()
+            .map(|m| m.stats())
+            .unwrap_or_default();
+        Ok(crate::admin::NodeStats {
+            datacenter: view
+                .members
+                .get(&view.local)
+                .map(|m| m.info.datacenter.clone()),
+            coordinator: crate::admin::CoordinatorCounters::from_stats(self.coordinator.stats()),
+            messaging: crate::admin::MessagingCounters::from_net(&net, |addr| {
+                members.get(&addr).cloned()
+            }),
+        })
+    }
+
     fn hints(&self) -> Vec<crate::admin::HintBacklog> {
         self.coordinator
             .hints()
