@@ -3,6 +3,7 @@
 //! developer would: discovery of every node with its datacenter and rack; token-aware
 //! routing with a preferred datacenter lands on true replicas (the driver's replica sets
 //! equal the server's `/v1/replicas`); LOCAL_QUORUM and EACH_QUORUM reads and writes; the
+//! forwarding sends each write across regions once (`/v1/stats`); the
 //! whole east datacenter killed and the client carrying on in west with nothing written
 //! at EACH_QUORUM lost.
 //!
@@ -168,6 +169,45 @@ fn attempts(history: &HistoryCollector) -> (Vec<SocketAddr>, Option<SocketAddr>)
         }
     }
     (tried, answered)
+}
+
+/// Cross-region traffic of the whole cluster, summed from every node's `/v1/stats`.
+#[derive(Debug)]
+struct CrossRegion {
+    /// Mutations east coordinators sent to west.
+    east_cross_dc_mutations: i64,
+    /// The same of west coordinators.
+    west_cross_dc_mutations: i64,
+    /// Internode messages east nodes sent to west nodes.
+    east_messages_to_west: i64,
+}
+
+fn cross_region_traffic() -> CrossRegion {
+    let mut out = CrossRegion {
+        east_cross_dc_mutations: 0,
+        west_cross_dc_mutations: 0,
+        east_messages_to_west: 0,
+    };
+    for i in 1..=6u8 {
+        let (status, body) = admin_get(address(i), "/v1/stats");
+        assert_eq!(status, 200, "/v1/stats on node {i}: {body}");
+        let stats: serde_json::Value = serde_json::from_str(&body).expect("/v1/stats JSON");
+        let dc = stats["datacenter"].as_str().expect("the node's datacenter");
+        let mutations = stats["coordinator"]["cross_dc_mutations"]
+            .as_i64()
+            .expect("cross_dc_mutations");
+        if dc == "east" {
+            out.east_cross_dc_mutations += mutations;
+            for peer in stats["messaging"]["peers"].as_array().expect("peers") {
+                if peer["datacenter"] == "west" {
+                    out.east_messages_to_west += peer["messages_sent"].as_i64().unwrap();
+                }
+            }
+        } else {
+            out.west_cross_dc_mutations += mutations;
+        }
+    }
+    out
 }
 
 fn with_consistency(statement: &PreparedStatement, consistency: Consistency) -> PreparedStatement {
@@ -348,14 +388,40 @@ async fn scylla_driver_on_two_regions_fails_over_when_east_goes_dark() {
         );
     }
 
-    // Rows every datacenter holds a quorum of.
+    // Rows every datacenter holds a quorum of. Each write crosses to west once: the
+    // coordinator sends it to one west replica, which forwards it to the other.
+    let before = cross_region_traffic();
     let each_quorum = with_consistency(&insert, Consistency::EachQuorum);
+    let mut each_quorum_traced = each_quorum.clone();
+    each_quorum_traced.set_history_listener(history.clone());
     for k in 0..ROWS {
         session
-            .execute_unpaged(&each_quorum, (k, format!("v{k}")))
+            .execute_unpaged(&each_quorum_traced, (k, format!("v{k}")))
             .await
             .unwrap();
+        let (_, answered) = attempts(&history);
+        assert_eq!(
+            dc_of[&answered.unwrap()],
+            "east",
+            "key {k}: written in east"
+        );
     }
+    let after = cross_region_traffic();
+    assert_eq!(
+        after.east_cross_dc_mutations - before.east_cross_dc_mutations,
+        i64::from(ROWS),
+        "one forwarded mutation per write: {before:?} -> {after:?}"
+    );
+    // Messages also count background traffic (a schema pull answered late after the DDL
+    // above), so a few extra are tolerated; sending to each west replica would be 2 per
+    // write.
+    let messages = after.east_messages_to_west - before.east_messages_to_west;
+    assert!(
+        (i64::from(ROWS)..i64::from(ROWS) + 10).contains(&messages),
+        "one message from east to west per write, {messages} for {ROWS} writes: \
+         {before:?} -> {after:?}"
+    );
+    assert_eq!(after.west_cross_dc_mutations, 0, "{after:?}");
     let local_select = with_consistency(&select, Consistency::LocalQuorum);
     for k in 0..ROWS {
         assert_eq!(
