@@ -261,6 +261,17 @@ def test_hints_replay_when_a_node_returns(ring):
             ins.consistency_level = ConsistencyLevel.LOCAL_QUORUM
             for k in range(100):
                 s.execute(ins, (k, f"h{k}"))
+            # The backlog is visible in a virtual table and in the admin API.
+            west3 = {n["name"]: n for n in status(ring)["nodes"]}["west-3"]["host_id"]
+
+            def backlog():
+                rows = {str(r.host_id): r for r in s.execute("SELECT * FROM system_views.pending_hints")}
+                row = rows.get(west3)
+                return row is not None and row.total_hints == 100 and row.dc == "west" and row.status == "DOWN"
+
+            eventually(backlog, what="100 hints for west-3 in system_views.pending_hints")
+            api = {h["target"]: h for h in json.loads(admin_get(ADDRS["east-1"], "/v1/hints"))}
+            assert api[west3]["hints"] == 100
         finally:
             cli("start", "--dir", ring, "--node", "west-3")
         # West-3 reads its own replica at ONE: every row must arrive by hint replay alone.
@@ -273,6 +284,8 @@ def test_hints_replay_when_a_node_returns(ring):
                 return all(s3.execute(sel, (k,)).one() is not None for k in range(100))
 
             eventually(complete, timeout=60, what="hints replayed to west-3")
+            eventually(lambda: not list(s.execute("SELECT * FROM system_views.pending_hints")),
+                       what="the hint backlog to drain")
         finally:
             c3.shutdown()
     finally:

@@ -19,6 +19,7 @@
 //! Replica placement comes from the ring built from the membership view; each keyspace's
 //! strategy comes from the layer above through [`PlacementResolver`].
 
+pub mod batchlog;
 mod hints_dispatch;
 pub mod messages;
 mod range;
@@ -41,6 +42,7 @@ use crate::membership::Membership;
 use crate::net::Messaging;
 use crate::ring::ReplicationStrategy;
 
+pub use batchlog::BatchlogStore;
 pub use range::RangeBatch;
 pub use replica::ExtensionHandler;
 pub use topology::Topology;
@@ -281,6 +283,7 @@ pub struct Coordinator {
     down_since: Mutex<HashMap<HostId, std::time::Instant>>,
     stats: CoordinatorStats,
     extension: OnceLock<Arc<dyn ExtensionHandler>>,
+    batchlog: OnceLock<Arc<BatchlogStore>>,
 }
 
 impl Coordinator {
@@ -309,6 +312,7 @@ impl Coordinator {
             down_since: Mutex::new(HashMap::new()),
             stats: CoordinatorStats::default(),
             extension: OnceLock::new(),
+            batchlog: OnceLock::new(),
         })
     }
 
@@ -322,7 +326,15 @@ impl Coordinator {
 
     /// The handler to give the messaging service: the replica side of every data verb.
     pub fn message_handler(self: &Arc<Self>) -> Arc<dyn crate::net::MessageHandler> {
-        Arc::new(replica::ReplicaHandler(self.clone()))
+        Arc::new(replica::ReplicaHandler(Arc::downgrade(self)))
+    }
+
+    /// Gives the coordinator its batch log (once) and starts replaying abandoned batches:
+    /// logged batches over several partitions then go through the batch log.
+    pub fn set_batchlog(self: &Arc<Self>, store: Arc<BatchlogStore>) {
+        if self.batchlog.set(store).is_ok() {
+            batchlog::spawn_replay(self);
+        }
     }
 
     /// Sets how tables map to keyspaces and strategies (once).

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use meridian_cluster::coordinator::batchlog::StoredBatch;
 use meridian_cluster::coordinator::{
-    ConsistencyLevel, Coordinator, CoordinatorConfig, CoordinatorError, Placement,
+    BatchlogStore, ConsistencyLevel, Coordinator, CoordinatorConfig, CoordinatorError, Placement,
     PlacementResolver, WriteType,
 };
 use meridian_cluster::hints::{HintConfig, HintStore};
@@ -130,6 +131,9 @@ async fn start_cluster() -> Vec<TestNode> {
         .await
         .unwrap();
         coordinator.attach_messaging(messaging.clone());
+        coordinator.set_batchlog(Arc::new(
+            BatchlogStore::open(&dir.path().join("batchlog")).unwrap(),
+        ));
         nodes.push(TestNode {
             info: info.clone(),
             membership,
@@ -378,14 +382,18 @@ async fn hints_are_stored_for_a_down_replica_and_replayed_when_it_returns() {
         )
         .await
         .unwrap();
-    assert!(
-        coord
-            .coordinator
-            .stats()
-            .hints_stored
-            .load(Ordering::Relaxed)
-            >= 1
-    );
+    // Hints for a replica known to be down are stored in the background.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while coord
+        .coordinator
+        .stats()
+        .hints_stored
+        .load(Ordering::Relaxed)
+        == 0
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no hint stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let missing = node_of(&nodes, down)
         .engine
         .read(TABLE, &key("h"), &[Slice::ALL])
@@ -485,4 +493,70 @@ async fn range_reads_return_every_partition_once_in_token_order() {
         seen.windows(2).all(|w| w[0] < w[1]),
         "token order, no repeats"
     );
+}
+
+fn batchlog_len(n: &TestNode) -> usize {
+    BatchlogStore::open(&n._dir.path().join("batchlog"))
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logged_batch_goes_through_the_batch_log_and_is_removed() {
+    let nodes = start_cluster().await;
+    let c = &nodes[0].coordinator;
+    let mut batch = mutation("b1", "x", 3);
+    batch.updates.extend(mutation("b2", "y", 3).updates);
+    c.write(batch, ConsistencyLevel::All, WriteType::Batch)
+        .await
+        .unwrap();
+    for k in ["b1", "b2"] {
+        for host in replicas_of(&nodes, k) {
+            let p = node_of(&nodes, host)
+                .engine
+                .read(TABLE, &key(k), &[Slice::ALL])
+                .unwrap();
+            assert!(value_of(&p).is_some(), "{k} on {host}");
+        }
+    }
+    // Stored on two east nodes, then removed (one-way messages: eventually).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while nodes.iter().map(batchlog_len).sum::<usize>() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "batch never removed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_batch_is_replayed_by_the_node_holding_it() {
+    let nodes = start_cluster().await;
+    // As if a coordinator stored the batch on east-2 and died before writing it.
+    let mut batch = mutation("a1", "orphan", 4);
+    batch.updates.extend(mutation("a2", "orphan", 4).updates);
+    let mut encoded = bytes::BytesMut::new();
+    meridian_types::model::encode_mutation(&mut encoded, &batch);
+    let holder = &nodes[1];
+    BatchlogStore::open(&holder._dir.path().join("batchlog"))
+        .unwrap()
+        .store(&StoredBatch {
+            id: uuid::Uuid::new_v4(),
+            created_micros: 1,
+            mutation: encoded.freeze(),
+        })
+        .unwrap();
+    assert_eq!(holder.coordinator.replay_batchlog().await, 1);
+    assert_eq!(batchlog_len(holder), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for k in ["a1", "a2"] {
+        for host in replicas_of(&nodes, k) {
+            let p = node_of(&nodes, host)
+                .engine
+                .read(TABLE, &key(k), &[Slice::ALL])
+                .unwrap();
+            assert_eq!(value_of(&p), Some(b"orphan".to_vec()), "{k} on {host}");
+        }
+    }
 }

@@ -52,6 +52,7 @@ pub struct ClusterSettings {
     pub release_version: String,
     pub hints_dir: std::path::PathBuf,
     pub hints_enabled: bool,
+    pub batchlog_dir: std::path::PathBuf,
 }
 
 /// The running cluster side.
@@ -124,6 +125,9 @@ pub async fn start(
             )
         })?;
     coordinator.attach_messaging(messaging.clone());
+    let batchlog = meridian_cluster::coordinator::BatchlogStore::open(&settings.batchlog_dir)
+        .with_context(|| format!("open the batch log {}", settings.batchlog_dir.display()))?;
+    coordinator.set_batchlog(Arc::new(batchlog));
 
     let tokens = if has_tokens {
         settings.tokens.clone()

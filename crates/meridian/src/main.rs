@@ -187,6 +187,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         release_version: NodeInfo::RELEASE_VERSION.into(),
         hints_dir: config.data_dir.join("hints"),
         hints_enabled: config.hinted_handoff_enabled,
+        batchlog_dir: config.data_dir.join("batchlog"),
     };
     let (cluster, tokens) = cluster_node::start(settings, &node).await?;
     if identity.tokens.is_empty() {

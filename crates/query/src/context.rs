@@ -200,9 +200,6 @@ impl Node {
     ) -> Result<R, QueryError> {
         let _ddl = self.ddl_lock.lock();
         let mut next = (*self.schema()).clone();
-        // DDL timestamps follow the wall clock, so concurrent changes on two nodes are
-        // ordered by when they happened (the schema's merge is last-write-wins).
-        next.observe_time(self.next_timestamp_micros());
         let result = change(&mut next)?;
         let changed = next.version() != self.schema().version();
         persist_schema(&next, &self.schema_path)?;

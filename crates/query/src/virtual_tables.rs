@@ -4,6 +4,7 @@
 //! * `system.local`: one row (`key = 'local'`) describing this node, with every column of
 //!   Cassandra 5.0's table (what cqlsh and the drivers read at connect time);
 //! * `system.peers` and `system.peers_v2`: one row per other cluster member, from gossip;
+//! * `system_views.pending_hints`: the hints this node holds, per target node;
 //! * `system_schema.*` and `system_virtual_schema.*`: generated from the current schema by
 //!   the schema crate ([`meridian_schema::rows`]);
 //! * every other table of a system keyspace is read from storage when the engine has it,
@@ -19,7 +20,7 @@ use std::ops::Bound;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use meridian_schema::system::{SYSTEM, SYSTEM_SCHEMA, SYSTEM_VIRTUAL_SCHEMA};
+use meridian_schema::system::{SYSTEM, SYSTEM_SCHEMA, SYSTEM_VIEWS, SYSTEM_VIRTUAL_SCHEMA};
 use meridian_schema::{ColumnKind, Schema, TableMetadata};
 use meridian_types::model::{Clustering, LivenessInfo, Partition, Row, Slice};
 use meridian_types::token::{composite_partition_key, PartitionKey};
@@ -42,6 +43,7 @@ pub fn is_generated(keyspace: &str, table: &str) -> bool {
     match keyspace {
         SYSTEM => matches!(table, "local" | "peers" | "peers_v2"),
         SYSTEM_SCHEMA | SYSTEM_VIRTUAL_SCHEMA => true,
+        SYSTEM_VIEWS => table == "pending_hints",
         _ => false,
     }
 }
@@ -62,6 +64,10 @@ pub fn generated_rows(
         (SYSTEM, "peers" | "peers_v2") => {
             let meta = schema.table(SYSTEM, table)?;
             Some(peer_rows(node, meta))
+        }
+        (SYSTEM_VIEWS, "pending_hints") => {
+            let meta = schema.table(SYSTEM_VIEWS, table)?;
+            Some(pending_hint_rows(node, meta))
         }
         (SYSTEM_SCHEMA | SYSTEM_VIRTUAL_SCHEMA, _) => {
             meridian_schema::system_table_rows(schema, keyspace, table)
@@ -168,6 +174,42 @@ fn peer_rows(node: &Node, meta: &TableMetadata) -> Vec<Vec<Option<Bytes>>> {
                 "tokens" if !tokens.is_empty() => {
                     CqlValue::Set(tokens.iter().map(|t| text(t)).collect())
                 }
+                _ => return None,
+            })
+        };
+        rows.push(
+            meta.select_order()
+                .iter()
+                .map(|c| value(&c.name).map(|v| v.to_bytes()))
+                .collect(),
+        );
+    }
+    rows
+}
+
+/// One row per node this node holds hints for (`system_views.pending_hints`).
+fn pending_hint_rows(node: &Node, meta: &TableMetadata) -> Vec<Vec<Option<Bytes>>> {
+    let Some(coordinator) = node.coordinator() else {
+        return Vec::new();
+    };
+    let view = coordinator.membership().view();
+    let mut rows = Vec::new();
+    for (target, backlog) in coordinator.hints().pending() {
+        if backlog.hints == 0 {
+            continue;
+        }
+        let member = view.member(target);
+        let value = |column: &str| -> Option<CqlValue> {
+            Some(match column {
+                "host_id" => CqlValue::Uuid(target.0),
+                "address" => inet(member?.info.internode_address.ip()),
+                "port" => CqlValue::Int(i32::from(member?.info.internode_address.port())),
+                "rack" => text(&member?.info.rack),
+                "dc" => text(&member?.info.datacenter),
+                "status" => text(if member?.up { "UP" } else { "DOWN" }),
+                "oldest" => CqlValue::Timestamp(backlog.oldest_micros.div_euclid(1000)),
+                "total_hints" => CqlValue::Bigint(backlog.hints as i64),
+                "total_size" => CqlValue::Bigint(backlog.bytes as i64),
                 _ => return None,
             })
         };

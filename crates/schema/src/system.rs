@@ -36,7 +36,7 @@ pub const SYSTEM_DISTRIBUTED: &str = "system_distributed";
 pub const SYSTEM_TRACES: &str = "system_traces";
 /// The virtual keyspace describing virtual keyspaces.
 pub const SYSTEM_VIRTUAL_SCHEMA: &str = "system_virtual_schema";
-/// Cassandra's virtual keyspace of node views (reserved; not modelled here).
+/// Cassandra's virtual keyspace of node views (Meridian models `pending_hints`).
 pub const SYSTEM_VIEWS: &str = "system_views";
 
 /// Keyspaces stored only on the local node, never modifiable by users.
@@ -725,9 +725,34 @@ pub fn system_virtual_schema_keyspace() -> KeyspaceSchema {
     )
 }
 
+/// The virtual `system_views` keyspace: what this node sees (Cassandra's names).
+pub fn system_views_keyspace() -> KeyspaceSchema {
+    let pending_hints = Def {
+        keyspace: SYSTEM_VIEWS,
+        name: "pending_hints",
+        partition_key: &[("host_id", CqlType::Uuid)],
+        clustering: &[],
+        regular: &[
+            ("address", CqlType::Inet),
+            ("port", CqlType::Int),
+            ("rack", text()),
+            ("dc", text()),
+            ("status", text()),
+            ("files", CqlType::Int),
+            ("newest", CqlType::Timestamp),
+            ("oldest", CqlType::Timestamp),
+            ("total_hints", CqlType::Bigint),
+            ("total_size", CqlType::Bigint),
+        ],
+    }
+    .build(params("hints this node holds for other nodes", 0, 0));
+    keyspace(SYSTEM_VIEWS, Replication::Local, vec![pending_hints])
+}
+
 /// Every system keyspace this crate models.
 pub fn system_keyspaces() -> Vec<KeyspaceSchema> {
     vec![
+        system_views_keyspace(),
         system_keyspace(),
         system_schema_keyspace(),
         system_auth_keyspace(),

@@ -378,6 +378,7 @@ fn listings_and_errors() {
             "system_distributed",
             "system_schema",
             "system_traces",
+            "system_views",
             "system_virtual_schema"
         ]
     );

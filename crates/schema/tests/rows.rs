@@ -320,14 +320,23 @@ fn empty_and_unknown_tables() {
 fn virtual_schema_rows_describe_virtual_keyspaces() {
     let s = Schema::new();
     let ks = decoded(&s, "system_virtual_schema", "keyspaces");
-    assert_eq!(ks.len(), 1);
+    assert_eq!(ks.len(), 2);
+    assert_eq!(ks[0].get("keyspace_name"), Some(&t("system_views")));
     assert_eq!(
-        ks[0].get("keyspace_name"),
+        ks[1].get("keyspace_name"),
         Some(&t("system_virtual_schema"))
     );
     let tables = decoded(&s, "system_virtual_schema", "tables");
     let names: Vec<&Option<CqlValue>> = tables.iter().filter_map(|r| r.get("table_name")).collect();
-    assert_eq!(names, vec![&t("columns"), &t("keyspaces"), &t("tables")]);
+    assert_eq!(
+        names,
+        vec![
+            &t("pending_hints"),
+            &t("columns"),
+            &t("keyspaces"),
+            &t("tables")
+        ]
+    );
     let columns = decoded(&s, "system_virtual_schema", "columns");
     let c = find(
         &columns,

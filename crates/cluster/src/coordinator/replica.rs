@@ -32,7 +32,10 @@ fn remote(message: impl Into<String>) -> RemoteError {
 }
 
 /// The coordinator as the messaging service's handler.
-pub(crate) struct ReplicaHandler(pub(crate) Arc<Coordinator>);
+///
+/// It holds the coordinator weakly: the coordinator owns its messaging, which owns this
+/// handler, and a strong reference would keep both alive forever.
+pub(crate) struct ReplicaHandler(pub(crate) std::sync::Weak<Coordinator>);
 
 impl Coordinator {
     /// Applies an encoded mutation locally.
@@ -147,7 +150,14 @@ impl MessageHandler for ReplicaHandler {
         verb: Verb,
         body: Bytes,
     ) -> BoxFuture<'static, Result<Bytes, RemoteError>> {
-        let this = self.0.clone();
+        let Some(this) = self.0.upgrade() else {
+            return Box::pin(async {
+                Err(RemoteError::new(
+                    RemoteErrorKind::Internal,
+                    "the node is shutting down",
+                ))
+            });
+        };
         Box::pin(async move {
             let r = match verb {
                 VERB_MUTATION | VERB_HINT => this.apply_encoded(body).await.map(|_| Bytes::new()),
@@ -155,6 +165,7 @@ impl MessageHandler for ReplicaHandler {
                 VERB_READ => this.handle_read(body).await,
                 VERB_RANGE_READ => this.handle_range(body).await,
                 VERB_TRUNCATE => this.handle_truncate(body).await,
+                super::batchlog::VERB_BATCH_STORE => this.handle_batch_store(body).await,
                 v if v.0 >= FIRST_EXTENSION_VERB => match this.extension.get() {
                     Some(h) => h.handle(from, v, body).await,
                     None => Err(format!("no handler for verb {}", v.0)),
@@ -166,9 +177,17 @@ impl MessageHandler for ReplicaHandler {
     }
 
     fn handle_oneway(&self, _from: Peer, verb: Verb, body: Bytes) -> BoxFuture<'static, ()> {
-        if verb == VERB_WRITE_ACK {
+        if verb == super::batchlog::VERB_BATCH_REMOVE {
+            if let Some(c) = self.0.upgrade() {
+                c.handle_batch_remove(&body);
+            }
+        } else if verb == VERB_WRITE_ACK {
             match from_body::<WriteAck>(&body) {
-                Ok(ack) if ack.applied => self.0.forwarded_ack(ack.write_id, ack.replica),
+                Ok(ack) if ack.applied => {
+                    if let Some(c) = self.0.upgrade() {
+                        c.forwarded_ack(ack.write_id, ack.replica);
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "malformed write acknowledgement"),
             }

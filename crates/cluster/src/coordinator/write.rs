@@ -202,6 +202,29 @@ impl Coordinator {
         cl: ConsistencyLevel,
         write_type: WriteType,
     ) -> Result<(), CoordinatorError> {
+        if write_type == WriteType::Batch && self.batchlog.get().is_some() {
+            // A logged batch over several partitions goes through the batch log (one
+            // partition is atomic by itself, as in Cassandra).
+            let partitions: std::collections::BTreeSet<(
+                meridian_types::model::TableId,
+                &PartitionKey,
+            )> = mutation.updates.iter().map(|u| (u.table, &u.key)).collect();
+            let keys: std::collections::BTreeSet<&PartitionKey> =
+                partitions.iter().map(|(_, k)| *k).collect();
+            if keys.len() > 1 {
+                return self.write_logged_batch(mutation, cl).await;
+            }
+        }
+        self.write_unlogged(mutation, cl, write_type).await
+    }
+
+    /// Writes `mutation` at `cl` without the batch log.
+    pub(crate) async fn write_unlogged(
+        self: &Arc<Self>,
+        mutation: Mutation,
+        cl: ConsistencyLevel,
+        write_type: WriteType,
+    ) -> Result<(), CoordinatorError> {
         // Group by (keyspace, partition key).
         let mut groups: BTreeMap<(Arc<str>, PartitionKey), (Placement, Mutation)> = BTreeMap::new();
         for update in mutation.updates {
@@ -276,10 +299,20 @@ impl Coordinator {
         for (_, hosts) in remote_dcs {
             self.send_forwarded(topology, write_id, &hosts, encoded.clone(), tracker.clone());
         }
-        for host in &hinted {
-            if self.store_hint(*host, encoded.clone()).await && cl == ConsistencyLevel::Any {
-                tracker.ack(*host);
-            }
+        if !hinted.is_empty() {
+            // Down replicas get their hints in a task of their own, so a caller that stops
+            // waiting cannot skip any; at ANY a stored hint counts as an acknowledgement.
+            let this = self.clone();
+            let hinted = hinted.clone();
+            let encoded = encoded.clone();
+            let tracker = tracker.clone();
+            tokio::spawn(async move {
+                for host in hinted {
+                    if this.store_hint(host, encoded.clone()).await && cl == ConsistencyLevel::Any {
+                        tracker.ack(host);
+                    }
+                }
+            });
         }
 
         let deadline = tokio::time::Instant::now() + self.config.write_timeout;
