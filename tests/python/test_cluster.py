@@ -331,3 +331,22 @@ def test_read_repair_fixes_a_stale_replica(no_hints_ring):
             c3.shutdown()
     finally:
         c.shutdown()
+
+
+def test_a_restarted_node_alone_never_acts_as_the_whole_cluster(no_hints_ring):
+    """Regression: after a full restart, a node that has not heard from its peers yet must
+    still know them (from its peers file) and refuse QUORUM, not write locally alone."""
+    cli("stop", "--dir", no_hints_ring)
+    cli("start", "--dir", no_hints_ring, "--node", "dc1-1")
+    try:
+        c, s = pinned(RR_FIRST)
+        try:
+            peers = list(s.execute("SELECT peer FROM system.peers"))
+            assert len(peers) == 2, peers
+            with pytest.raises((Unavailable, NoHostAvailable)):
+                s.execute(stmt("INSERT INTO rr.t (k, v) VALUES (2, 'x')", ConsistencyLevel.QUORUM))
+            s.execute(stmt("INSERT INTO rr.t (k, v) VALUES (2, 'y')", ConsistencyLevel.ONE))
+        finally:
+            c.shutdown()
+    finally:
+        cli("start", "--dir", no_hints_ring)

@@ -53,6 +53,8 @@ pub struct ClusterSettings {
     pub hints_dir: std::path::PathBuf,
     pub hints_enabled: bool,
     pub batchlog_dir: std::path::PathBuf,
+    /// Where the peers this node has heard of are remembered across restarts.
+    pub peers_file: std::path::PathBuf,
 }
 
 /// The running cluster side.
@@ -88,11 +90,12 @@ pub async fn start(
         release_version: settings.release_version.clone(),
         load_bytes: 0,
     };
-    let gossip = GossipConfig::new(
+    let mut gossip = GossipConfig::new(
         settings.cluster_name.clone(),
         settings.internode_address,
         settings.seeds.clone(),
     );
+    gossip.known_members = load_peers(&settings.peers_file);
     let membership = GossipMembership::start(gossip, local)
         .await
         .context("start gossip")?;
@@ -165,6 +168,7 @@ pub async fn start(
     spawn_schema_pull(node.clone(), membership.clone(), messaging.clone());
     spawn_events(node.clone(), membership.clone());
     spawn_load(node.clone(), membership.clone());
+    spawn_peer_persistence(membership.clone(), settings.peers_file.clone());
     Ok((
         ClusterNode {
             membership,
@@ -396,6 +400,94 @@ fn spawn_events(node: Arc<Node>, membership: Arc<GossipMembership>) {
             }
             first = false;
             previous = current;
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// A peer as remembered in the peers file.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq)]
+struct PeerRecord {
+    host_id: uuid::Uuid,
+    name: Option<String>,
+    datacenter: String,
+    rack: String,
+    tokens: Vec<i64>,
+    state: String,
+    internode_address: SocketAddr,
+    cql_address: SocketAddr,
+    release_version: String,
+}
+
+/// The peers remembered by a previous run (none when the file is missing or unreadable).
+fn load_peers(path: &std::path::Path) -> Vec<MemberInfo> {
+    let records: Vec<PeerRecord> = match std::fs::read(path) {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring an unreadable peers file");
+                return Vec::new();
+            }
+        },
+        Err(_) => return Vec::new(),
+    };
+    records
+        .into_iter()
+        .filter_map(|r| {
+            Some(MemberInfo {
+                host_id: HostId(r.host_id),
+                generation: 0,
+                name: r.name,
+                datacenter: r.datacenter,
+                rack: r.rack,
+                tokens: r.tokens.into_iter().map(Token).collect(),
+                state: NodeState::parse(&r.state)?,
+                internode_address: r.internode_address,
+                cql_address: r.cql_address,
+                schema_version: None,
+                release_version: r.release_version,
+                load_bytes: 0,
+            })
+        })
+        .collect()
+}
+
+/// Writes the peers file whenever the set of peers or their placement changes.
+fn spawn_peer_persistence(membership: Arc<GossipMembership>, path: std::path::PathBuf) {
+    let mut rx = membership.subscribe();
+    tokio::spawn(async move {
+        let mut last: Vec<PeerRecord> = Vec::new();
+        loop {
+            let view = rx.borrow_and_update().clone();
+            let records: Vec<PeerRecord> = view
+                .peers()
+                .map(|m| PeerRecord {
+                    host_id: m.info.host_id.0,
+                    name: m.info.name.clone(),
+                    datacenter: m.info.datacenter.clone(),
+                    rack: m.info.rack.clone(),
+                    tokens: m.info.tokens.iter().map(|t| t.0).collect(),
+                    state: m.info.state.as_str().to_string(),
+                    internode_address: m.info.internode_address,
+                    cql_address: m.info.cql_address,
+                    release_version: m.info.release_version.clone(),
+                })
+                .collect();
+            if records != last {
+                let tmp = path.with_extension("tmp");
+                let written = serde_json::to_vec_pretty(&records)
+                    .map_err(std::io::Error::other)
+                    .and_then(|bytes| std::fs::write(&tmp, bytes))
+                    .and_then(|()| std::fs::rename(&tmp, &path));
+                match written {
+                    Ok(()) => last = records,
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "peers file not written")
+                    }
+                }
+            }
             if rx.changed().await.is_err() {
                 return;
             }

@@ -188,6 +188,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         hints_dir: config.data_dir.join("hints"),
         hints_enabled: config.hinted_handoff_enabled,
         batchlog_dir: config.data_dir.join("batchlog"),
+        peers_file: config.data_dir.join("peers.json"),
     };
     let (cluster, tokens) = cluster_node::start(settings, &node).await?;
     if identity.tokens.is_empty() {

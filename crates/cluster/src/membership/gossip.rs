@@ -52,6 +52,10 @@ pub struct GossipConfig {
     pub gossip_interval: Duration,
     /// Phi above which a node is considered down (Cassandra: 8).
     pub phi_threshold: f64,
+    /// Members known from a previous run (persisted by the node): they are in the view,
+    /// down, until gossip hears from them, so a restarted node never mistakes itself for
+    /// the whole cluster.
+    pub known_members: Vec<MemberInfo>,
 }
 
 impl GossipConfig {
@@ -63,6 +67,7 @@ impl GossipConfig {
             seeds,
             gossip_interval: Duration::from_millis(500),
             phi_threshold: 8.0,
+            known_members: Vec::new(),
         }
     }
 }
@@ -80,6 +85,8 @@ pub struct GossipError {
 /// Membership over chitchat.
 pub struct GossipMembership {
     handle: ChitchatHandle,
+    /// Members heard of in this run or a previous one, with their latest information.
+    known: Mutex<BTreeMap<HostId, MemberInfo>>,
     local: Mutex<MemberInfo>,
     view: RwLock<Arc<ClusterView>>,
     tx: watch::Sender<Arc<ClusterView>>,
@@ -112,6 +119,8 @@ impl GossipMembership {
                 sampling_window_size: 1_000,
                 max_interval: Duration::from_secs(10),
                 initial_interval: config.gossip_interval * 2,
+                // A dead node stays in the ring until it is removed by an operator, as in
+                // Cassandra; its gossip state may be forgotten (the view keeps it as known).
                 dead_node_grace_period: Duration::from_secs(3 * 3600),
             },
             marked_for_deletion_grace_period: Duration::from_secs(3600),
@@ -125,19 +134,39 @@ impl GossipMembership {
                 address: config.gossip_address,
                 message: format!("{e:#}"),
             })?;
+        let known: BTreeMap<HostId, MemberInfo> = config
+            .known_members
+            .iter()
+            .filter(|m| m.host_id != local.host_id)
+            .map(|m| (m.host_id, m.clone()))
+            .collect();
+        let mut members: BTreeMap<HostId, Member> = known
+            .values()
+            .map(|info| {
+                (
+                    info.host_id,
+                    Member {
+                        info: info.clone(),
+                        up: false,
+                    },
+                )
+            })
+            .collect();
+        members.insert(
+            local.host_id,
+            Member {
+                info: local.clone(),
+                up: true,
+            },
+        );
         let view = Arc::new(ClusterView {
             local: local.host_id,
-            members: BTreeMap::from([(
-                local.host_id,
-                Member {
-                    info: local.clone(),
-                    up: true,
-                },
-            )]),
+            members,
         });
         let (tx, _) = watch::channel(view.clone());
         let membership = Arc::new(GossipMembership {
             handle,
+            known: Mutex::new(known),
             local: Mutex::new(local),
             view: RwLock::new(view),
             tx,
@@ -190,6 +219,22 @@ impl GossipMembership {
             })
             .await;
         let mut members = next;
+        {
+            // Remember everyone heard of; those gossip forgot (or has not heard from yet
+            // after a restart) stay in the view, down.
+            let mut known = self.known.lock();
+            for (host, m) in &members {
+                if *host != local.host_id {
+                    known.insert(*host, m.info.clone());
+                }
+            }
+            for (host, info) in known.iter() {
+                members.entry(*host).or_insert_with(|| Member {
+                    info: info.clone(),
+                    up: false,
+                });
+            }
+        }
         members.insert(
             local.host_id,
             Member {
