@@ -505,7 +505,17 @@ fn create_table(
     session: &Session,
     s: &ast::CreateTableStatement,
 ) -> Result<QueryResult, QueryError> {
-    // Checks Cassandra makes while building the statement.
+    // Checks Cassandra makes while building the statement: its parser adds the columns one
+    // by one and refuses a second definition at once, naming the table as written.
+    for (i, c) in s.columns.iter().enumerate() {
+        if s.columns[..i].iter().any(|o| o.name == c.name) {
+            return Err(QueryError::invalid(format!(
+                "Duplicate column '{}' declaration for table '{}'",
+                c.name.as_str(),
+                written_name(&s.name)
+            )));
+        }
+    }
     if s.columns.iter().any(|c| c.mask.is_some()) {
         return Err(QueryError::invalid(MASKING_DISABLED_MESSAGE));
     }
@@ -708,6 +718,21 @@ fn create_type(
         let strict = schema
             .keyspace(&keyspace)
             .is_some_and(|ks| !ks.types.contains_key(name));
+        if strict {
+            // Cassandra checks the field names and the written field types before it
+            // resolves any type.
+            for (i, f) in s.fields.iter().enumerate() {
+                if s.fields[..i].iter().any(|o| o.name == f.name) {
+                    return Err(QueryError::invalid(format!(
+                        "Duplicate field name '{}' in type '{name}'",
+                        f.name.as_str()
+                    )));
+                }
+            }
+            for f in &s.fields {
+                check_written_field_type(&f.ty)?;
+            }
+        }
         let types = resolve_columns(
             s.fields.iter().map(|f| (f.name.as_str(), &f.ty)),
             &keyspace,
@@ -746,6 +771,9 @@ fn alter_type(
                 field,
             } => {
                 let strict = schema.user_type(&keyspace, name).is_some();
+                if strict {
+                    check_written_field_type(&field.ty)?;
+                }
                 let ty = resolve_columns(
                     std::iter::once((field.name.as_str(), &field.ty)),
                     &keyspace,
@@ -775,6 +803,20 @@ fn alter_type(
 // ---------------------------------------------------------------------------------------
 // Types
 // ---------------------------------------------------------------------------------------
+
+/// The checks Cassandra makes on a user type field's type as written, before resolving it:
+/// no counter, and no user type that is not frozen (whether or not that type exists).
+fn check_written_field_type(ty: &ast::CqlType) -> Result<(), QueryError> {
+    match ty {
+        ast::CqlType::Native(ast::NativeType::Counter) => {
+            Err(QueryError::invalid("A user type cannot contain counters"))
+        }
+        ast::CqlType::UserDefined(_) => Err(QueryError::invalid(
+            "A user type cannot contain non-frozen UDTs",
+        )),
+        _ => Ok(()),
+    }
+}
 
 fn native(t: ast::NativeType) -> CqlType {
     use ast::NativeType as N;

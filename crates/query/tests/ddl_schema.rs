@@ -330,6 +330,14 @@ fn create_table_errors_follow_cassandra() {
             "Multiple PRIMARY KEY specified for table 'ks.t' (exactly one required)",
         ),
         (
+            "CREATE TABLE ks.t (k int PRIMARY KEY, k text)",
+            "Duplicate column 'k' declaration for table 'ks.t'",
+        ),
+        (
+            "CREATE TABLE ks.t (k int PRIMARY KEY, k text MASKED WITH DEFAULT, v int PRIMARY KEY)",
+            "Duplicate column 'k' declaration for table 'ks.t'",
+        ),
+        (
             "CREATE TABLE ks.t (k int, c int, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC) AND CLUSTERING ORDER BY (c ASC)",
             "Duplicate column 'c' in CLUSTERING ORDER BY clause for table 'ks.t'",
         ),
@@ -369,11 +377,11 @@ fn create_table_errors_follow_cassandra() {
         n.err("CREATE TABLE ks.t (k int PRIMARY KEY) WITH gc_grace_seconds = -1"),
         QueryError::Config("gc_grace_seconds must be greater than or equal to 0 (got -1)".into())
     );
-    let long = "t".repeat(49);
+    let long = "t".repeat(223);
     assert_eq!(
         n.err(&format!("CREATE TABLE ks.{long} (k int PRIMARY KEY)")),
         QueryError::Config(format!(
-            "ks.{long}: Table name must not be more than 48 characters long (got 49 characters for \"{long}\")"
+            "ks.{long}: Table name must not be more than 222 characters long (got 223 characters for \"{long}\")"
         ))
     );
     assert_eq!(
@@ -383,6 +391,10 @@ fn create_table_errors_follow_cassandra() {
     );
     // None of the failed statements left a table behind.
     assert!(n.node.schema().keyspace("ks").unwrap().tables.is_empty());
+    // Names up to 222 characters are fine (Cassandra 5.0 keeps 48 only for keyspaces).
+    let longest = "t".repeat(222);
+    n.ok(&format!("CREATE TABLE ks.{longest} (k int PRIMARY KEY)"));
+    assert!(n.node.schema().table("ks", &longest).is_some());
 }
 
 #[test]
@@ -546,8 +558,25 @@ fn user_types() {
         QueryResult::Void
     );
     assert_eq!(
-        n.err("CREATE TYPE ks.bad (x no_such_type)"),
+        n.err("CREATE TYPE ks.bad (x frozen<no_such_type>)"),
         invalid("Unknown type ks.no_such_type")
+    );
+    // A bare name is a non-frozen UDT, refused before Cassandra looks it up.
+    assert_eq!(
+        n.err("CREATE TYPE ks.bad (x no_such_type)"),
+        invalid("A user type cannot contain non-frozen UDTs")
+    );
+    assert_eq!(
+        n.err("CREATE TYPE ks.bad (x int, x no_such_type)"),
+        invalid("Duplicate field name 'x' in type 'bad'")
+    );
+    assert_eq!(
+        n.err("CREATE TYPE ks.bad (x int, y counter)"),
+        invalid("A user type cannot contain counters")
+    );
+    assert_eq!(
+        n.err("CREATE TABLE ks.bad (k addr PRIMARY KEY, v int)"),
+        invalid("Invalid non-frozen user-defined type \"ks.addr\" for PRIMARY KEY column 'k'")
     );
     assert_eq!(
         n.err("CREATE TYPE ks.bad (x addr)"),
@@ -578,6 +607,11 @@ fn user_types() {
     assert_eq!(
         n.ok("ALTER TYPE ks.addr ADD IF NOT EXISTS zip int"),
         QueryResult::Void
+    );
+    // Checked on the written type, before the field's existence and the type's lookup.
+    assert_eq!(
+        n.err("ALTER TYPE ks.addr ADD IF NOT EXISTS zip no_such_type"),
+        invalid("A user type cannot contain non-frozen UDTs")
     );
     assert_eq!(
         n.ok("ALTER TYPE ks.addr RENAME zip TO postcode"),

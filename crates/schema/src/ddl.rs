@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use meridian_types::cql_type::CqlType;
 use meridian_types::model::{ClusteringOrder, ColumnId, TableId};
 
-use crate::cql::{parse_property_boolean, qualified_name, type_to_cql};
+use crate::cql::{parse_property_boolean, qualified_name, quote_identifier, type_to_cql};
 use crate::error::SchemaError;
 use crate::keyspace::{
     expand_user_types, replace_udt, type_references, KeyspaceMetadata, KeyspaceSchema, UserType,
@@ -40,8 +40,13 @@ use crate::system::{
 };
 use crate::table::{ColumnKind, ColumnMetadata, DroppedColumn, TableMetadata};
 
-/// Longest keyspace or table name Cassandra accepts.
+/// Longest keyspace name Cassandra accepts (`SchemaConstants.NAME_LENGTH`).
 pub const MAX_NAME_LENGTH: usize = 48;
+
+/// Longest table name Cassandra 5.0 accepts (`SchemaConstants.TABLE_NAME_LENGTH`): a table's
+/// directory is `<table>-<32 hex digits of its id>`, which must fit the 255-byte file name
+/// limit of common file systems (Meridian's storage names table directories the same way).
+pub const MAX_TABLE_NAME_LENGTH: usize = 255 - 33;
 
 /// What a `SCHEMA_CHANGE` reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -305,11 +310,6 @@ fn authorize(keyspace: &str, table: Option<&str>, perm: Permission) -> Result<()
     Ok(())
 }
 
-/// Cassandra's `SchemaConstants.isValidName`: 1 to 48 word characters.
-fn is_valid_name(name: &str) -> bool {
-    has_valid_name_characters(name) && name.len() <= MAX_NAME_LENGTH
-}
-
 /// Non-empty, and only ASCII letters, digits and underscores.
 fn has_valid_name_characters(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -490,9 +490,9 @@ fn validate_table(t: &TableMetadata, is_counter: bool) -> Result<(), SchemaError
             t.keyspace, t.name, t.name
         )));
     }
-    if !is_valid_name(&t.name) {
+    if t.name.len() > MAX_TABLE_NAME_LENGTH {
         return Err(SchemaError::config(format!(
-            "{}.{}: Table name must not be more than {MAX_NAME_LENGTH} characters long (got {} characters for \"{}\")",
+            "{}.{}: Table name must not be more than {MAX_TABLE_NAME_LENGTH} characters long (got {} characters for \"{}\")",
             t.keyspace,
             t.name,
             t.name.len(),
@@ -1318,14 +1318,17 @@ fn build_table(stmt: &CreateTable, generated_id: TableId) -> Result<TableMetadat
             )));
         }
         if column.ty.is_multi_cell() {
-            let what = if column.ty.is_collection() {
-                "collection"
-            } else {
-                "user-defined"
+            // A UDT column prepared from the statement is named `ks.name`, quoted as one
+            // identifier (Cassandra's `UTName.toString()` through `maybeQuote`).
+            let (what, ty) = match &column.ty {
+                CqlType::Udt(u) => (
+                    "user-defined",
+                    quote_identifier(&format!("{}.{}", u.keyspace, u.name)).into_owned(),
+                ),
+                ty => ("collection", type_to_cql(ty)),
             };
             return Err(SchemaError::invalid(format!(
-                "Invalid non-frozen {what} type {} for PRIMARY KEY column '{name}'",
-                type_to_cql(&column.ty)
+                "Invalid non-frozen {what} type {ty} for PRIMARY KEY column '{name}'"
             )));
         }
         if column.ty.is_counter() {

@@ -448,11 +448,11 @@ fn create_table_errors() {
     check(
         &mut s,
         CreateTable {
-            name: "x".repeat(49),
+            name: "x".repeat(223),
             ..base.clone()
         },
         (
-            &format!("ks.{x}: Table name must not be more than 48 characters long (got 49 characters for \"{x}\")", x = "x".repeat(49)),
+            &format!("ks.{x}: Table name must not be more than 222 characters long (got 223 characters for \"{x}\")", x = "x".repeat(223)),
             ErrorKind::Config,
         ),
     );
