@@ -386,11 +386,15 @@ impl Coordinator {
     pub fn topology(&self) -> Arc<Topology> {
         let view = self.membership.view();
         let mut guard = self.topology.lock();
-        if !Arc::ptr_eq(guard.view(), &view) && **guard.view() != *view {
-            *guard = Arc::new(Topology::from_view(&view));
-        } else if !Arc::ptr_eq(guard.view(), &view) {
-            // Same content: keep the cached maps, remember the new snapshot.
+        if Arc::ptr_eq(guard.view(), &view) {
+            return guard.clone();
+        }
+        if topology::same_ring(guard.view(), &view) {
+            // Only liveness, load or schema versions changed: keep the ring and the
+            // cached replica maps, remember the new snapshot.
             *guard = Arc::new(guard.with_view(view));
+        } else {
+            *guard = Arc::new(Topology::from_view(&view));
         }
         guard.clone()
     }

@@ -14,6 +14,24 @@ use crate::ids::HostId;
 use crate::membership::{ClusterView, NodeState};
 use crate::ring::{NodeDesc, ReplicaMap, ReplicationStrategy, TokenMetadata};
 
+/// Whether two views give the same ring: the same members with the same datacenter,
+/// rack, tokens and state (liveness, load and schema versions do not matter).
+pub(crate) fn same_ring(a: &ClusterView, b: &ClusterView) -> bool {
+    a.local == b.local
+        && a.members.len() == b.members.len()
+        && a.members
+            .iter()
+            .zip(b.members.iter())
+            .all(|((ha, ma), (hb, mb))| {
+                ha == hb
+                    && ma.info.tokens == mb.info.tokens
+                    && ma.info.state == mb.info.state
+                    && ma.info.datacenter == mb.info.datacenter
+                    && ma.info.rack == mb.info.rack
+                    && ma.info.internode_address == mb.info.internode_address
+            })
+}
+
 /// Replica maps by keyspace, with the strategy each was built for.
 type MapCache = HashMap<Arc<str>, (ReplicationStrategy, Arc<ReplicaMap>)>;
 
@@ -127,5 +145,40 @@ impl Topology {
                 2
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::membership::{Member, MemberInfo};
+    use std::collections::BTreeMap;
+
+    fn view(up: bool, load: u64, token: i64) -> ClusterView {
+        let host = HostId(uuid::Uuid::from_u128(1));
+        let info = MemberInfo {
+            host_id: host,
+            generation: 1,
+            name: None,
+            datacenter: "dc1".into(),
+            rack: "rack1".into(),
+            tokens: vec![Token(token)],
+            state: NodeState::Normal,
+            internode_address: ([127, 0, 0, 1], 7000).into(),
+            cql_address: ([127, 0, 0, 1], 9042).into(),
+            schema_version: None,
+            release_version: "5.0.0".into(),
+            load_bytes: load,
+        };
+        ClusterView {
+            local: host,
+            members: BTreeMap::from([(host, Member { info, up })]),
+        }
+    }
+
+    #[test]
+    fn liveness_and_load_do_not_change_the_ring_but_tokens_do() {
+        assert!(same_ring(&view(true, 1, 5), &view(false, 99, 5)));
+        assert!(!same_ring(&view(true, 1, 5), &view(true, 1, 6)));
     }
 }
