@@ -150,6 +150,35 @@ fn ttl_bounds() {
         ),
         "Invalid null value of timestamp"
     );
+    // Long.MIN_VALUE means "no timestamp" to Cassandra, which refuses it; one above is fine.
+    let out_of_bound =
+        "Out of bound timestamp, must be in [-9223372036854775807, 9223372036854775807]";
+    assert_eq!(
+        t.err(
+            "INSERT INTO t (k, c) VALUES (?, ?) USING TIMESTAMP -9223372036854775808",
+            vec![int(1), int(1)]
+        ),
+        out_of_bound
+    );
+    assert_eq!(
+        t.err(
+            "INSERT INTO t (k, c) VALUES (?, ?) USING TIMESTAMP ?",
+            vec![int(1), int(1), bigint(i64::MIN)]
+        ),
+        out_of_bound
+    );
+    assert_eq!(
+        t.err(
+            "BEGIN BATCH USING TIMESTAMP ? INSERT INTO t (k, c) VALUES (1, 1); APPLY BATCH",
+            vec![bigint(i64::MIN)]
+        ),
+        out_of_bound
+    );
+    t.exec(
+        "INSERT INTO t (k, c) VALUES (?, ?) USING TIMESTAMP -9223372036854775807",
+        vec![int(1), int(1)],
+    )
+    .expect("one above Long.MIN_VALUE is a valid timestamp");
 }
 
 #[test]

@@ -370,6 +370,14 @@ pub(crate) fn bind<'a>(
     let target = restrictions::bind_clustering(&bind_ctx, &analyzed.restrictions, ranges)?;
     let timestamp_micros = bind_timestamp(analyzed, ctx, default_timestamp_micros)?;
     let ttl_secs = bind_ttl(analyzed, ctx)?;
+    // Cassandra's `UpdateParameters`: `Long.MIN_VALUE` means "no timestamp" internally.
+    if timestamp_micros == i64::MIN {
+        return Err(QueryError::invalid(format!(
+            "Out of bound timestamp, must be in [{}, {}]",
+            i64::MIN + 1,
+            i64::MAX
+        )));
+    }
     let mut ops = Vec::with_capacity(analyzed.ops.len());
     for op in &analyzed.ops {
         ops.push(bind_op(analyzed.table, op, ctx, json.as_ref())?);
