@@ -100,7 +100,10 @@ impl Cursor<'_> {
     }
 }
 
-/// Parses `yyyy-MM-dd` (year with optional sign and 1 to 9 digits) at the cursor.
+/// Parses the date of a timestamp, `yyyy-MM-dd` (year with optional sign and 1 to 9 digits),
+/// at the cursor, resolved as java.time's `SMART` style does (the style of Cassandra's
+/// timestamp formatters): month 1 to 12 and day 1 to 31, a day past the end of its month
+/// becoming the month's last day (`2024-02-30` is 2024-02-29).
 fn parse_ymd(c: &mut Cursor<'_>) -> Option<(i64, u32, u32)> {
     let negative = c.eat(b'-');
     if !negative {
@@ -117,8 +120,45 @@ fn parse_ymd(c: &mut Cursor<'_>) -> Option<(i64, u32, u32)> {
     }
     let (day, _) = c.digits(1, 2)?;
     let month = u32::try_from(month).ok().filter(|m| (1..=12).contains(m))?;
-    let day = u32::try_from(day).ok()?;
-    if day == 0 || day > days_in_month(year, month) {
+    let day = u32::try_from(day).ok().filter(|d| (1..=31).contains(d))?;
+    Some((year, month, day.min(days_in_month(year, month))))
+}
+
+/// Longest year java.time's `ISO_LOCAL_DATE` parses (`Year.MAX_VALUE`).
+const MAX_ISO_YEAR: i64 = 999_999_999;
+
+/// Parses a whole `date` string as java.time's `ISO_LOCAL_DATE` with the `STRICT` resolver
+/// (Cassandra's `SimpleDateSerializer`): a year of 4 to 10 digits, which must carry a `+`
+/// when it has more than 4 digits and must not carry one otherwise (`-` is always allowed,
+/// but not on year zero), then exactly two digits each of month and day, a real calendar day.
+fn parse_iso_local_date(text: &str) -> Option<(i64, u32, u32)> {
+    let mut c = Cursor {
+        s: text.as_bytes(),
+        pos: 0,
+    };
+    let negative = c.eat(b'-');
+    let positive = !negative && c.eat(b'+');
+    let (year, width) = c.digits(4, 10)?;
+    if (positive && width <= 4) || (!positive && !negative && width > 4) {
+        return None;
+    }
+    if negative && year == 0 {
+        return None;
+    }
+    if year > MAX_ISO_YEAR {
+        return None;
+    }
+    let year = if negative { -year } else { year };
+    let two_digits = |c: &mut Cursor<'_>| -> Option<u32> {
+        if !c.eat(b'-') {
+            return None;
+        }
+        let (v, _) = c.digits(2, 2)?;
+        u32::try_from(v).ok()
+    };
+    let month = two_digits(&mut c)?;
+    let day = two_digits(&mut c)?;
+    if !c.done() || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
     Some((year, month, day))
@@ -202,7 +242,9 @@ fn parse_timestamp_string(text: &str) -> Option<i64> {
                     };
                 }
             }
-            if hour > 23 || minute > 59 || second > 59 {
+            // `SMART` resolution: 24:00 (with nothing after it) is the end of the day.
+            let end_of_day = hour == 24 && minute == 0 && second == 0 && millis == 0;
+            if (hour > 23 && !end_of_day) || minute > 59 || second > 59 {
                 return None;
             }
             millis_of_day = ((hour * 60 + minute) * 60 + second) * 1000 + millis;
@@ -286,26 +328,22 @@ pub fn parse_date(text: &str) -> Result<u32, String> {
             .and_then(|v| u32::try_from(v).ok())
             .ok_or_else(|| format!("Unable to make unsigned int (for date) from: '{text}'"));
     }
-    let mut c = Cursor {
-        s: text.as_bytes(),
-        pos: 0,
-    };
-    let parsed = parse_ymd(&mut c).filter(|_| c.done());
-    let Some((y, m, d)) = parsed else {
+    let Some((y, m, d)) = parse_iso_local_date(text) else {
         return Err(format!(
             "Unable to coerce '{text}' to a formatted date (long)"
         ));
     };
+    // The limits are printed as Cassandra prints them, a `ZonedDateTime` at midnight UTC.
     let days = days_from_civil(y, m, d);
     if days < MIN_DATE_DAYS {
         return Err(format!(
-            "Input date {text} is less than min supported date {}",
+            "Input date {text} is less than min supported date {}T00:00Z",
             format_date_days(MIN_DATE_DAYS)
         ));
     }
     if days > MAX_DATE_DAYS {
         return Err(format!(
-            "Input date {text} is greater than max supported date {}",
+            "Input date {text} is greater than max supported date {}T00:00Z",
             format_date_days(MAX_DATE_DAYS)
         ));
     }
@@ -709,13 +747,24 @@ mod tests {
             ("2024-01-01+0100", Ok(base - 3_600_000)),
             ("1700000000000", Ok(1_700_000_000_000)),
             ("-5", Ok(-5)),
+            // java.time's SMART resolution: the last day of the month, the end of the day.
+            ("2024-02-30", Ok(base + 59 * MILLIS_PER_DAY)),
+            (
+                "2023-02-31 10:00",
+                Ok(base - 307 * MILLIS_PER_DAY + 36_000_000),
+            ),
+            ("2024-01-01 24:00", Ok(base + MILLIS_PER_DAY)),
+            ("2024-01-01T24:00:00.000Z", Ok(base + MILLIS_PER_DAY)),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_timestamp(input), expected, "{input}");
         }
         for bad in [
             "2024-13-01",
-            "2024-02-30",
+            "2024-02-32",
+            "2024-02-00",
+            "2024-01-01 24:01",
+            "2024-01-01 24:00:00.5",
             "abc",
             "2024-01-01 25:00",
             "2024-01-01X",
@@ -753,6 +802,39 @@ mod tests {
             Err("Unable to coerce '2024-1-x' to a formatted date (long)".into())
         );
         assert!(parse_date("-9999999-01-01").is_err());
+        // ISO_LOCAL_DATE, strictly: 4-digit years unsigned, longer ones with a sign, two-digit
+        // month and day, real calendar days.
+        assert_eq!(parse_date("-5877641-06-23"), Ok(0));
+        assert_eq!(parse_date("+5881580-07-11"), Ok(u32::MAX));
+        assert_eq!(
+            parse_date("-0001-01-01").map(format_date),
+            Ok("-0001-01-01".into())
+        );
+        for bad in [
+            "5881580-07-11",
+            "+2024-01-01",
+            "-0000-01-01",
+            "024-01-01",
+            "2024-1-01",
+            "2024-01-1",
+            "2024-02-30",
+            "2023-02-29",
+            "2024-00-10",
+            "+10000000000-01-01",
+            "2024-01-01 ",
+        ] {
+            assert_eq!(
+                parse_date(bad),
+                Err(format!(
+                    "Unable to coerce '{bad}' to a formatted date (long)"
+                )),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_date("+5881580-07-12"),
+            Err("Input date +5881580-07-12 is greater than max supported date +5881580-07-11T00:00Z".into())
+        );
         assert_eq!(format_date((1 << 31) + 19_723), "2024-01-01");
         assert_eq!(format_date(0), "-5877641-06-23");
         assert_eq!(date_from_millis(-1), Ok((1u32 << 31) - 1));
