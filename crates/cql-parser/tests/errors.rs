@@ -484,3 +484,56 @@ fn pathological_inputs_stay_fast() {
         );
     }
 }
+
+/// Cases whose messages real Cassandra 5.0.9 printed (tests/conformance expectations).
+#[test]
+fn prediction_stops_where_antlr_stops() {
+    // A token that cannot start a selector fails the prediction at once: nothing after it
+    // is fetched.
+    assert_eq!(
+        err("SELECT FROM t;"),
+        "line 1:7 no viable alternative at input 'FROM' (SELECT [FROM]...)"
+    );
+    assert_eq!(
+        err("SELECT k, FROM t;"),
+        "line 1:10 no viable alternative at input 'FROM' (SELECT k, [FROM]...)"
+    );
+    // A column selector is predicted on the next token, which must be able to follow one.
+    assert_eq!(
+        err("SELECT count(DISTINCT k) FROM s;"),
+        "line 1:22 no viable alternative at input 'k' (SELECT count([DISTINCT] k...)"
+    );
+    // After IF: NOT starts no condition; EXISTS must end the statement or start one.
+    assert_eq!(
+        err("UPDATE t SET v = 'a' WHERE k = 1 IF NOT EXISTS;"),
+        "line 1:36 no viable alternative at input 'NOT' (...WHERE k = 1 IF [NOT]...)"
+    );
+    assert_eq!(
+        err("DELETE FROM t WHERE k = 1 IF NOT EXISTS;"),
+        "line 1:29 no viable alternative at input 'NOT' (...WHERE k = 1 IF [NOT]...)"
+    );
+    assert_eq!(
+        err("UPDATE l SET v = 2 WHERE k = 3 AND c = 1 IF EXISTS AND v = 1;"),
+        "line 1:51 no viable alternative at input 'AND' (...AND c = 1 IF [EXISTS] AND...)"
+    );
+}
+
+#[test]
+fn exists_and_distinct_stay_usable_as_names() {
+    for ok in [
+        "UPDATE t SET v = 1 WHERE k = 1 IF EXISTS",
+        "UPDATE t SET v = 1 WHERE k = 1 IF EXISTS;",
+        "UPDATE t SET v = 1 WHERE k = 1 IF exists = 1 AND v > 2",
+        "BEGIN BATCH UPDATE t SET v = 1 WHERE k = 1 IF EXISTS APPLY BATCH",
+        "BEGIN BATCH UPDATE t SET v = 1 WHERE k = 1 IF EXISTS DELETE FROM t WHERE k = 1 APPLY BATCH",
+        "DELETE FROM t WHERE k = 1 IF EXISTS",
+        "SELECT distinct FROM t",
+        "SELECT DISTINCT k FROM t",
+        "SELECT count(distinct), k AS x, m[1], u.f, k + 1, {k: v}, [k], (k, v) FROM t",
+        "SELECT k FROM t GROUP BY k, c ORDER BY c LIMIT 1",
+        "SELECT k FROM t GROUP BY k PER PARTITION LIMIT 1 ALLOW FILTERING",
+        "SELECT CAST(k AS text), (int)k FROM t",
+    ] {
+        assert!(parse_statements(ok).is_ok(), "{ok}: {:?}", parse_statements(ok));
+    }
+}

@@ -278,21 +278,35 @@ impl Parser<'_> {
         if !self.eat_kw(Kw::If) {
             return Ok((false, Vec::new()));
         }
-        let continues_condition = matches!(
-            self.la(2),
-            TokenKind::Eq
-                | TokenKind::Lt
-                | TokenKind::Lte
-                | TokenKind::Gt
-                | TokenKind::Gte
-                | TokenKind::Neq
-                | TokenKind::LBracket
-                | TokenKind::Dot
-                | TokenKind::Keyword(Kw::In | Kw::Contains)
-        );
-        if self.at_kw(Kw::Exists) && !continues_condition {
-            self.advance();
-            return Ok((true, Vec::new()));
+        // `exists` is also a column name: ANTLR decides on the next token, which must either
+        // continue a condition or end the statement (alone or in a batch).
+        if self.at_kw(Kw::Exists) {
+            let next = self.la(2);
+            let continues_condition = matches!(
+                next,
+                TokenKind::Eq
+                    | TokenKind::Lt
+                    | TokenKind::Lte
+                    | TokenKind::Gt
+                    | TokenKind::Gte
+                    | TokenKind::Neq
+                    | TokenKind::LBracket
+                    | TokenKind::Dot
+                    | TokenKind::Keyword(Kw::In | Kw::Contains)
+            );
+            let ends_statement = matches!(
+                next,
+                TokenKind::Eof
+                    | TokenKind::Semicolon
+                    | TokenKind::Keyword(Kw::Apply | Kw::Insert | Kw::Update | Kw::Delete)
+            );
+            if ends_statement {
+                self.advance();
+                return Ok((true, Vec::new()));
+            }
+            if !continues_condition {
+                return Err(self.no_viable_at(2));
+            }
         }
         let mut conditions = vec![self.column_condition()?];
         while self.eat_kw(Kw::And) {

@@ -36,6 +36,29 @@ fn can_start_selection_group(kind: TokenKind) -> bool {
         )
 }
 
+/// Tokens that may follow a column selector anywhere in the grammar (selection lists,
+/// `GROUP BY`, function arguments, collection and tuple selectors, `CAST`, arithmetic and
+/// field or element modifiers): ANTLR predicts the column alternative only on one of these.
+fn can_follow_column_selector(kind: TokenKind) -> bool {
+    binding_power(kind).is_some()
+        || matches!(
+            kind,
+            TokenKind::Comma
+                | TokenKind::RParen
+                | TokenKind::RBracket
+                | TokenKind::RBrace
+                | TokenKind::Colon
+                | TokenKind::Dot
+                | TokenKind::LBracket
+                | TokenKind::LParen
+                | TokenKind::Semicolon
+                | TokenKind::Eof
+                | TokenKind::Keyword(
+                    Kw::From | Kw::As | Kw::Order | Kw::Per | Kw::Limit | Kw::Allow
+                )
+        )
+}
+
 /// Whether the upcoming tokens start a `selectionGroupWithoutField`.
 fn at_selection_group_start(p: &mut Parser<'_>) -> bool {
     match p.la(1) {
@@ -352,6 +375,19 @@ impl Parser<'_> {
     /// `simpleUnaliasedSelector`: column, literal or function selection.
     fn simple_unaliased_selector(&mut self) -> PResult<Selector> {
         let kind = self.la(1);
+        // ANTLR's prediction looks past the first token only when that token can start a
+        // column or function selection: otherwise it fails without fetching more.
+        let named = is_ident(kind)
+            || is_function_name(kind)
+            || matches!(
+                kind,
+                TokenKind::Keyword(
+                    Kw::Count | Kw::Writetime | Kw::Maxwritetime | Kw::Ttl | Kw::Cast
+                )
+            );
+        if !named {
+            return self.literal_selector();
+        }
         let paren_next = self.la(2) == TokenKind::LParen;
         match kind {
             TokenKind::Keyword(Kw::Count) if paren_next && self.la(3) == TokenKind::Star => {
@@ -371,6 +407,11 @@ impl Parser<'_> {
             return self.function_selector();
         }
         if is_ident(kind) {
+            // The column alternative is predicted on the token after the name, which must
+            // be one that can follow a selector somewhere in the grammar.
+            if !can_follow_column_selector(self.la(2)) {
+                return Err(self.no_viable_at(2));
+            }
             return Ok(Selector::Column(self.ident()?));
         }
         self.literal_selector()
