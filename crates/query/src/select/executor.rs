@@ -403,6 +403,12 @@ pub(crate) fn run(
             if let Some((_, g)) = run.group.take() {
                 let row = plan.selection.group_row(&g, options)?;
                 run.push(row)?;
+                // As Cassandra's group-by pager: a page the last group fills ends with a
+                // paging state (the pager cannot know the data ended), so a final empty
+                // page follows.
+                if run.after_emit() == Stop::Page {
+                    stop = Stop::Page;
+                }
             }
         }
     }
