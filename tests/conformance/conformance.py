@@ -13,6 +13,10 @@ adjustment exist, and only these:
   and the read). The same normalisation is applied when expectations are generated.
 - Error messages listing function signatures (`known type signatures: ...`) have the list
   sorted: Cassandra prints it in hash-map order, which changes from one JVM run to the next.
+- Error messages that end with the JSON parser's own text (after Cassandra's prefixes
+  `Could not decode JSON string as a map: ` and `Error decoding JSON string: `) have that
+  text replaced: it is Jackson's in Cassandra (and changes with Jackson's version), serde_json's
+  in Meridian; the prefix, the error code and the statement that failed are compared.
 - Known differences: every statement whose output still differs from Cassandra's is listed in
   KNOWN_DIFFERENCES.md, with its reason, keyed by file and statement text (and the occurrence
   number when the same statement text appears more than once in a file). A difference that is
@@ -108,11 +112,17 @@ class Normalizer:
 
 
 SIGNATURES = re.compile(r"\(known type signatures: (.*)\)$")
+# Messages that end with the JSON parser's own text (Jackson's in Cassandra, serde_json's in
+# Meridian): the stable prefix is Cassandra's, the rest is the library's and is replaced.
+JSON_PARSER_TEXT = re.compile(r"(Could not decode JSON string as a map: |Error decoding JSON string: ).*$")
 
 
 def normalize_messages(result_text):
-    """Sorts the signature lists of error messages (see the module doc)."""
+    """Sorts the signature lists of error messages and replaces JSON parser text (see the
+    module doc)."""
     def fix(line):
+        if line.startswith("ERROR "):
+            line = JSON_PARSER_TEXT.sub(lambda m: m.group(1) + "<json parser message>", line)
         m = SIGNATURES.search(line) if line.startswith("ERROR ") else None
         if not m:
             return line
