@@ -213,6 +213,11 @@ pub struct CoordinatorConfig {
     pub hint_batch_bytes: usize,
     /// `hinted_handoff_enabled`: store hints for unreachable replicas.
     pub hints_enabled: bool,
+    /// Hints of one target in flight at once during replay.
+    pub hint_replay_in_flight: usize,
+    /// `hinted_handoff_throttle`: most hint bytes replayed per second per target (0: no
+    /// limit but the in-flight window).
+    pub hint_replay_bytes_per_sec: u64,
     /// Run storage calls (engine and hint store) directly on the async task instead of on
     /// tokio's blocking pool. For deterministic simulations only (turmoil runs every node
     /// on one thread, and a blocking-pool thread would race with simulated time); a real
@@ -231,6 +236,8 @@ impl Default for CoordinatorConfig {
             max_hint_window: Duration::from_secs(3 * 3600),
             hint_batch_bytes: 4 * 1024 * 1024,
             hints_enabled: true,
+            hint_replay_in_flight: 16,
+            hint_replay_bytes_per_sec: 0,
             storage_inline: false,
         }
     }

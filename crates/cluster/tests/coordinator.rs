@@ -103,6 +103,10 @@ fn members() -> Vec<MemberInfo> {
 }
 
 async fn start_cluster() -> Vec<TestNode> {
+    start_cluster_with(|_| {}).await
+}
+
+async fn start_cluster_with(adjust: impl Fn(&mut CoordinatorConfig)) -> Vec<TestNode> {
     let infos = members();
     let placement = Placement {
         keyspace: Arc::from("ks"),
@@ -116,11 +120,12 @@ async fn start_cluster() -> Vec<TestNode> {
         let membership = StaticMembership::new(info.host_id, infos.clone());
         let hints =
             Arc::new(HintStore::open(&dir.path().join("hints"), HintConfig::default()).unwrap());
-        let config = CoordinatorConfig {
+        let mut config = CoordinatorConfig {
             write_timeout: Duration::from_millis(1_000),
             read_timeout: Duration::from_millis(2_000),
             ..CoordinatorConfig::default()
         };
+        adjust(&mut config);
         let coordinator = Coordinator::new(engine.clone(), membership.clone(), hints, config);
         coordinator.set_resolver(Arc::new(Fixed(placement.clone())));
         let messaging = Messaging::start(
@@ -559,4 +564,60 @@ async fn an_abandoned_batch_is_replayed_by_the_node_holding_it() {
             assert_eq!(value_of(&p), Some(b"orphan".to_vec()), "{k} on {host}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hint_replay_honours_the_throttle() {
+    // 40 KiB/s: 200 KiB of hints take at least ~4 s (batches of 64 KiB).
+    let nodes = start_cluster_with(|c| {
+        c.hint_replay_bytes_per_sec = 40 * 1024;
+        c.hint_batch_bytes = 64 * 1024;
+    })
+    .await;
+    let down = nodes[5].info.host_id;
+    set_up(&nodes, down, false);
+    let value = "x".repeat(10 * 1024);
+    for i in 0..20 {
+        nodes[0]
+            .coordinator
+            .write(
+                mutation(&format!("t{i}"), &value, 7),
+                ConsistencyLevel::One,
+                WriteType::Simple,
+            )
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while nodes[0]
+        .coordinator
+        .stats()
+        .hints_stored
+        .load(Ordering::Relaxed)
+        < 20
+    {
+        assert!(tokio::time::Instant::now() < deadline, "hints not stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = std::time::Instant::now();
+    set_up(&nodes, down, true);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while nodes[0]
+        .coordinator
+        .stats()
+        .hints_replayed
+        .load(Ordering::Relaxed)
+        < 20
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "hints never replayed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(3),
+        "200 KiB at 40 KiB/s replayed in {took:?}"
+    );
 }

@@ -52,6 +52,7 @@ pub struct ClusterSettings {
     pub release_version: String,
     pub hints_dir: std::path::PathBuf,
     pub hints_enabled: bool,
+    pub hint_throttle_bytes_per_sec: u64,
     pub batchlog_dir: std::path::PathBuf,
     /// Where the peers this node has heard of are remembered across restarts.
     pub peers_file: std::path::PathBuf,
@@ -109,6 +110,7 @@ pub async fn start(
         hints,
         CoordinatorConfig {
             hints_enabled: settings.hints_enabled,
+            hint_replay_bytes_per_sec: settings.hint_throttle_bytes_per_sec,
             ..CoordinatorConfig::default()
         },
     );

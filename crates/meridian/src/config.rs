@@ -150,6 +150,7 @@ pub struct FileConfig {
     pub seeds: Option<SeedList>,
     pub initial_token: Option<String>,
     pub hinted_handoff_enabled: Option<bool>,
+    pub hinted_handoff_throttle_in_kb: Option<u64>,
     pub storage_port: Option<u16>,
     pub admin_port: Option<u16>,
     pub node_name: Option<String>,
@@ -183,6 +184,9 @@ pub struct Config {
     pub initial_token: Vec<i64>,
     /// `hinted_handoff_enabled`: store hints for replicas that miss writes (default true).
     pub hinted_handoff_enabled: bool,
+    /// `hinted_handoff_throttle_in_kb`: most KiB of hints replayed per second to one node
+    /// (0, the default: as fast as a bounded window of requests goes).
+    pub hinted_handoff_throttle_in_kb: u64,
     /// `storage_port`: internode messaging (TCP) and gossip (UDP), on `listen_address`.
     pub storage_port: u16,
     /// `admin_port`: the HTTP admin API (`/v1/health`, `/v1/cluster`), on `listen_address`.
@@ -213,6 +217,7 @@ impl Default for Config {
             seeds: Vec::new(),
             initial_token: Vec::new(),
             hinted_handoff_enabled: true,
+            hinted_handoff_throttle_in_kb: 0,
             storage_port: DEFAULT_STORAGE_PORT,
             admin_port: DEFAULT_ADMIN_PORT,
             node_name: None,
@@ -383,6 +388,9 @@ impl Config {
         }
         if let Some(v) = f.hinted_handoff_enabled {
             self.hinted_handoff_enabled = v;
+        }
+        if let Some(v) = f.hinted_handoff_throttle_in_kb {
+            self.hinted_handoff_throttle_in_kb = v;
         }
         if let Some(v) = &f.initial_token {
             self.initial_token = parse_tokens(v)?;

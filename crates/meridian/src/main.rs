@@ -187,6 +187,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         release_version: NodeInfo::RELEASE_VERSION.into(),
         hints_dir: config.data_dir.join("hints"),
         hints_enabled: config.hinted_handoff_enabled,
+        hint_throttle_bytes_per_sec: config.hinted_handoff_throttle_in_kb * 1024,
         batchlog_dir: config.data_dir.join("batchlog"),
         peers_file: config.data_dir.join("peers.json"),
     };

@@ -73,16 +73,33 @@ impl Coordinator {
         let handle = tokio::runtime::Handle::current();
         let batch_bytes = self.config.hint_batch_bytes;
         let timeout = self.config.write_timeout;
+        let in_flight = self.config.hint_replay_in_flight.max(1);
+        let throttle = self.config.hint_replay_bytes_per_sec;
         let result = tokio::task::spawn_blocking(move || {
             this.hints.replay(host, batch_bytes as u64, |batch| {
-                let sends = batch
-                    .iter()
-                    .map(|h| messaging.request(addr, VERB_HINT, h.mutation.clone(), timeout));
-                let results = handle.block_on(futures::future::join_all(sends));
+                use futures::stream::StreamExt;
+                let started = std::time::Instant::now();
+                // A bounded window of hints in flight: replay is as fast as the target
+                // absorbs, without flooding it (or this node) at the expense of clients.
+                let sends = futures::stream::iter(
+                    batch
+                        .iter()
+                        .map(|h| messaging.request(addr, VERB_HINT, h.mutation.clone(), timeout)),
+                )
+                .buffer_unordered(in_flight)
+                .collect::<Vec<_>>();
+                let results = handle.block_on(sends);
                 if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
                     return Err(e.to_string());
                 }
                 let bytes: usize = batch.iter().map(|h| h.mutation.len()).sum();
+                if throttle > 0 {
+                    // hinted_handoff_throttle: never faster than the configured rate.
+                    let due = std::time::Duration::from_secs_f64(bytes as f64 / throttle as f64);
+                    if let Some(wait) = due.checked_sub(started.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
+                }
                 this.stats
                     .hints_replayed
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
