@@ -260,10 +260,31 @@ fn apply_change(
     node: &Node,
     change: impl FnOnce(&mut Schema) -> Result<DdlOutcome, QueryError>,
 ) -> Result<QueryResult, QueryError> {
+    let applied = change_with_storage(node, |schema| match change(schema)? {
+        DdlOutcome::Applied(event) => Ok(Some(event)),
+        _ => Ok(None),
+    })?;
+    let Some(event) = applied else {
+        return Ok(QueryResult::Void);
+    };
+    let change = schema_change(&event);
+    node.publish(Event::SchemaChange(change.clone()));
+    Ok(QueryResult::SchemaChange(change))
+}
+
+/// Runs `change` on a copy of the schema under the node's DDL lock and keeps storage in
+/// step with what it did (local DDL and merges of other nodes' schemas alike): the storage
+/// of new tables exists before the schema is persisted and published (and is removed again
+/// if that fails); option changes and drops reach storage after. `None` from `change`:
+/// nothing to apply.
+pub(crate) fn change_with_storage<T>(
+    node: &Node,
+    change: impl FnOnce(&mut Schema) -> Result<Option<T>, QueryError>,
+) -> Result<Option<T>, QueryError> {
     let mut created: Vec<TableId> = Vec::new();
     let result = node.update_schema(|schema| {
         let before = schema.clone();
-        let DdlOutcome::Applied(event) = change(schema)? else {
+        let Some(applied) = change(schema)? else {
             return Ok(None);
         };
         let plan = plan_storage(&before, schema)?;
@@ -275,11 +296,11 @@ fn apply_change(
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(Some((event, plan)))
+        Ok(Some((applied, plan)))
     });
-    let (event, plan) = match result {
+    let (applied, plan) = match result {
         Ok(Some(applied)) => applied,
-        Ok(None) => return Ok(QueryResult::Void),
+        Ok(None) => return Ok(None),
         Err(e) => {
             // The schema was not changed: remove the storage created for it.
             for id in created {
@@ -301,13 +322,11 @@ fn apply_change(
             tracing::error!(table = %id.0, error = %e, "could not remove the storage of a dropped table");
         }
     }
-    let change = schema_change(&event);
-    node.publish(Event::SchemaChange(change.clone()));
-    Ok(QueryResult::SchemaChange(change))
+    Ok(Some(applied))
 }
 
 /// The protocol form of a schema change.
-fn schema_change(event: &SchemaChangeEvent) -> SchemaChange {
+pub(crate) fn schema_change(event: &SchemaChangeEvent) -> SchemaChange {
     let change_type = match event.change {
         ChangeType::Created => SchemaChangeType::Created,
         ChangeType::Updated => SchemaChangeType::Updated,

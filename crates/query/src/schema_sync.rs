@@ -22,14 +22,10 @@
 //! The received bytes are untrusted: they are length-checked and decoded by the schema's
 //! validating loader; malformed input is an error, never a panic.
 
-use meridian_cql_protocol::{Event, SchemaChange, SchemaChangeTarget, SchemaChangeType};
-use meridian_schema::ddl::{ChangeTarget, ChangeType};
-use meridian_schema::{MergeOutcome, Schema, SchemaChangeEvent};
-use meridian_storage::{StorageError, TableOptions};
-use meridian_types::model::TableId;
+use meridian_cql_protocol::Event;
+use meridian_schema::{MergeOutcome, Schema};
 
 use crate::context::Node;
-use crate::ddl::storage_table_options;
 use crate::error::QueryError;
 
 /// Largest schema accepted from another node, in bytes (a schema of thousands of tables is a
@@ -66,86 +62,13 @@ pub fn merge_remote_schema(node: &Node, bytes: &[u8]) -> Result<MergeOutcome, Qu
     if current.merge(&remote)? == *current {
         return Ok(MergeOutcome::default());
     }
-    let mut created: Vec<TableId> = Vec::new();
-    let result = node.update_schema(|schema| {
-        let before = schema.clone();
-        let outcome = schema.merge_from(&remote)?;
-        let mut altered: Vec<TableOptions> = Vec::new();
-        for id in &outcome.created_tables {
-            let Some(table) = schema.table_by_id(*id) else {
-                continue;
-            };
-            match node.engine.create_table(storage_table_options(table)?) {
-                Ok(()) => created.push(*id),
-                // Storage left over from an earlier attempt with the same id.
-                Err(StorageError::TableExists(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        for id in &outcome.altered_tables {
-            let (Some(old), Some(new)) = (before.table_by_id(*id), schema.table_by_id(*id)) else {
-                continue;
-            };
-            let options = storage_table_options(new)?;
-            if storage_table_options(old).ok().as_ref() != Some(&options) {
-                altered.push(options);
-            }
-        }
-        Ok((outcome, altered))
-    });
-    let (outcome, altered) = match result {
-        Ok(applied) => applied,
-        Err(e) => {
-            // The schema was not changed: remove the storage created for it.
-            for id in created {
-                if let Err(drop_error) = node.engine.drop_table(id) {
-                    tracing::error!(table = %id.0, error = %drop_error, "could not remove the storage of a table whose creation failed");
-                }
-            }
-            return Err(e);
-        }
-    };
-    for options in altered {
-        let id = options.id;
-        if let Err(e) = node.engine.alter_table(options) {
-            tracing::error!(table = %id.0, error = %e, "could not apply new table options to storage");
-        }
-    }
-    for id in &outcome.dropped_tables {
-        if let Err(e) = node.engine.drop_table(*id) {
-            tracing::error!(table = %id.0, error = %e, "could not remove the storage of a dropped table");
-        }
-    }
+    let outcome =
+        crate::ddl::change_with_storage(node, |schema| Ok(Some(schema.merge_from(&remote)?)))?
+            .unwrap_or_default();
     for event in &outcome.events {
-        node.publish(Event::SchemaChange(schema_change(event)));
+        node.publish(Event::SchemaChange(crate::ddl::schema_change(event)));
     }
     Ok(outcome)
-}
-
-/// The protocol form of a schema change.
-fn schema_change(event: &SchemaChangeEvent) -> SchemaChange {
-    let change_type = match event.change {
-        ChangeType::Created => SchemaChangeType::Created,
-        ChangeType::Updated => SchemaChangeType::Updated,
-        ChangeType::Dropped => SchemaChangeType::Dropped,
-    };
-    let keyspace = event.keyspace.clone();
-    let name = event.name.clone().unwrap_or_default();
-    let target = match event.target {
-        ChangeTarget::Keyspace => SchemaChangeTarget::Keyspace { keyspace },
-        ChangeTarget::Table => SchemaChangeTarget::Table {
-            keyspace,
-            table: name,
-        },
-        ChangeTarget::Type => SchemaChangeTarget::Type {
-            keyspace,
-            type_name: name,
-        },
-    };
-    SchemaChange {
-        change_type,
-        target,
-    }
 }
 
 #[cfg(test)]
@@ -155,6 +78,7 @@ mod tests {
 
     use meridian_cql_parser::{parse_statement, Statement};
     use meridian_storage::{Engine, EngineConfig};
+    use meridian_types::model::TableId;
     use meridian_types::token::Token;
     use proptest::prelude::*;
 
