@@ -144,18 +144,18 @@ impl Coordinator {
                 data_present,
             });
         }
-        // All digests equal: answer with the data.
-        let data_digest = answers.iter().find_map(|(_, a)| match a {
-            Answer::Data(p) => Some(digest_of(p.as_ref())),
-            Answer::Digest(_) => None,
-        });
-        let all_match = answers.iter().all(|(_, a)| {
-            let d = match a {
-                Answer::Data(p) => digest_of(p.as_ref()),
-                Answer::Digest(d) => *d,
-            };
-            Some(d) == data_digest
-        });
+        // All digests equal (or a single answer, nothing to compare): answer with the data.
+        // Each answer's digest is computed once; a lone answer needs none.
+        let all_match = answers.len() == 1 || {
+            let digests: Vec<[u8; 16]> = answers
+                .iter()
+                .map(|(_, a)| match a {
+                    Answer::Data(p) => digest_of(p.as_ref()),
+                    Answer::Digest(d) => *d,
+                })
+                .collect();
+            digests.windows(2).all(|w| w[0] == w[1])
+        };
         if all_match {
             return Ok(answers
                 .into_iter()

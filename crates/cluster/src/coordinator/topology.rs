@@ -135,11 +135,11 @@ impl Topology {
     /// (stable otherwise, so the primary replica stays first within a group).
     pub fn sort_by_proximity(&self, hosts: &mut [HostId]) {
         let local = self.view.local;
-        let dc = self.local_datacenter().to_string();
+        let dc = self.local_datacenter();
         hosts.sort_by_key(|h| {
             if *h == local {
                 0
-            } else if self.datacenter(*h) == Some(dc.as_str()) {
+            } else if self.datacenter(*h) == Some(dc) {
                 1
             } else {
                 2

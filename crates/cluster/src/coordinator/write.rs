@@ -269,8 +269,8 @@ impl Coordinator {
         let tracker = WriteTracker::new();
         self.pending_writes.lock().insert(write_id, tracker.clone());
 
-        let local_dc = topology.local_datacenter().to_string();
-        let mut remote_dcs: BTreeMap<String, Vec<HostId>> = BTreeMap::new();
+        let local_dc = topology.local_datacenter();
+        let mut remote_dcs: BTreeMap<&str, Vec<HostId>> = BTreeMap::new();
         let mut hinted: Vec<HostId> = Vec::new();
         let mut local_mutation = Some(mutation);
         for &host in &replicas {
@@ -289,10 +289,10 @@ impl Coordinator {
                 });
             } else if !topology.is_up(host) {
                 hinted.push(host);
-            } else if topology.datacenter(host) == Some(local_dc.as_str()) {
+            } else if topology.datacenter(host) == Some(local_dc) {
                 self.send_mutation(topology, host, encoded.clone(), tracker.clone());
             } else {
-                let dc = topology.datacenter(host).unwrap_or("").to_string();
+                let dc = topology.datacenter(host).unwrap_or("");
                 remote_dcs.entry(dc).or_default().push(host);
             }
         }
@@ -318,7 +318,8 @@ impl Coordinator {
         let deadline = tokio::time::Instant::now() + self.config.write_timeout;
         // Replicas still silent at the deadline get hints. Spawned before waiting, so that
         // they are stored (and the tracker forgotten) even if the caller stops waiting for
-        // this write, e.g. because its client went away.
+        // this write, e.g. because its client went away. It ends as soon as every replica
+        // has acknowledged, so a write holds its bytes and tracker only while it must.
         let this = self.clone();
         let pending: Vec<HostId> = replicas
             .iter()
@@ -327,7 +328,15 @@ impl Coordinator {
             .collect();
         let background = tracker.clone();
         tokio::spawn(async move {
-            tokio::time::sleep_until(deadline).await;
+            loop {
+                let notified = background.notify.notified();
+                if pending.iter().all(|h| background.acked.lock().contains(h)) {
+                    break;
+                }
+                if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    break;
+                }
+            }
             let acked = background.acked();
             for host in pending {
                 if !acked.contains(&host) {
