@@ -287,21 +287,12 @@ pub fn load_schema(path: &std::path::Path) -> Result<Schema, QueryError> {
     }
 }
 
-/// Runs a coordinator future to completion from a statement's (synchronous) thread.
+/// Runs a coordinator future to completion from a statement's (synchronous) thread. A
+/// coordinator exists only inside the node's runtime (it owns tasks there), and statements
+/// run on that runtime's workers or blocking pool, so the current handle is always there.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
-        Err(_) => futures_lite_block_on(future),
-    }
-}
-
-/// Outside any runtime (unit tests): a private current-thread runtime.
-fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("build a runtime for a coordinator call")
-        .block_on(future)
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| handle.block_on(future))
 }
 
 /// The coordinator's consistency level for a protocol one.

@@ -86,6 +86,15 @@ fn gossip_generation() -> i32 {
     })
 }
 
+/// The `tokens` column (`set<text>`, ordered by the text comparator, no duplicates) of a
+/// node owning `tokens`; `None` (null) when it owns none.
+fn token_set(tokens: &[meridian_types::token::Token]) -> Option<CqlValue> {
+    let mut texts: Vec<String> = tokens.iter().map(|t| t.0.to_string()).collect();
+    texts.sort();
+    texts.dedup();
+    (!texts.is_empty()).then(|| CqlValue::Set(texts.into_iter().map(CqlValue::Text).collect()))
+}
+
 fn inet(ip: IpAddr) -> CqlValue {
     CqlValue::Inet(ip)
 }
@@ -103,15 +112,7 @@ fn local_row(node: &Node, schema: &Schema, meta: &TableMetadata) -> Vec<Option<B
             .local_member()
             .map(|m| m.info.tokens.clone())
     });
-    let mut tokens: Vec<String> = gossiped
-        .as_deref()
-        .unwrap_or(&info.tokens)
-        .iter()
-        .map(|t| t.0.to_string())
-        .collect();
-    // A set<text> is ordered by the text comparator and holds no duplicates.
-    tokens.sort();
-    tokens.dedup();
+    let tokens = token_set(gossiped.as_deref().unwrap_or(&info.tokens));
     let value = |column: &str| -> Option<CqlValue> {
         Some(match column {
             "key" => text("local"),
@@ -132,9 +133,7 @@ fn local_row(node: &Node, schema: &Schema, meta: &TableMetadata) -> Vec<Option<B
             "rpc_address" => inet(info.rpc_address),
             "rpc_port" => CqlValue::Int(i32::from(info.native_port)),
             "schema_version" => CqlValue::Uuid(schema.version()),
-            "tokens" if !tokens.is_empty() => {
-                CqlValue::Set(tokens.iter().map(|t| text(t)).collect())
-            }
+            "tokens" => tokens.clone()?,
             _ => return None,
         })
     };
@@ -157,9 +156,7 @@ fn peer_rows(node: &Node, meta: &TableMetadata) -> Vec<Vec<Option<Bytes>>> {
         if info.state == meridian_cluster::membership::NodeState::Left {
             continue;
         }
-        let mut tokens: Vec<String> = info.tokens.iter().map(|t| t.0.to_string()).collect();
-        tokens.sort();
-        tokens.dedup();
+        let tokens = token_set(&info.tokens);
         let value = |column: &str| -> Option<CqlValue> {
             Some(match column {
                 "peer" => inet(info.internode_address.ip()),
@@ -171,9 +168,7 @@ fn peer_rows(node: &Node, meta: &TableMetadata) -> Vec<Vec<Option<Bytes>>> {
                 "rpc_address" | "native_address" => inet(info.cql_address.ip()),
                 "native_port" => CqlValue::Int(i32::from(info.cql_address.port())),
                 "schema_version" => CqlValue::Uuid(info.schema_version?),
-                "tokens" if !tokens.is_empty() => {
-                    CqlValue::Set(tokens.iter().map(|t| text(t)).collect())
-                }
+                "tokens" => tokens.clone()?,
                 _ => return None,
             })
         };
