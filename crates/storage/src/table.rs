@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use meridian_types::model::{
-    decode_clustering, decode_partition, encode_clustering, ClusteringComparator, Cut, Partition,
-    PartitionStats, Slice, TableId,
+    decode_clustering, decode_partition, decode_partition_slices, encode_clustering,
+    ClusteringComparator, Cut, Partition, PartitionStats, Slice, TableId,
 };
 use meridian_types::token::{PartitionKey, Token};
 use parking_lot::{Mutex, RwLock};
@@ -543,12 +543,16 @@ impl Table {
             let Some(bytes) = s.reader.get(key.token().0, key.key())? else {
                 continue;
             };
-            let p = decode_partition(bytes, &cmp).map_err(|source| StorageError::Corrupt {
-                path: s.reader.path().to_path_buf(),
-                source,
+            // Only the selected rows are built: a slice of a wide partition does not decode
+            // the whole partition.
+            let p = decode_partition_slices(bytes, &cmp, slices).map_err(|source| {
+                StorageError::Corrupt {
+                    path: s.reader.path().to_path_buf(),
+                    source,
+                }
             })?;
             found = true;
-            result = result.merge(&cmp, p.restrict(&cmp, slices));
+            result = result.merge(&cmp, p);
         }
         Ok(found.then_some(result))
     }

@@ -5,6 +5,8 @@
 //! bytes that remain before anything is allocated, and malformed input is an error, never a
 //! panic.
 
+use std::cmp::Ordering;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::cell::{Cell, CellState};
@@ -136,6 +138,15 @@ impl Reader {
         let out = self.buf.slice(self.pos..end);
         self.pos = end;
         Ok(out)
+    }
+
+    fn skip_bytes(&mut self, what: &'static str) -> Result<(), CodecError> {
+        let len = self.uvarint(what)?;
+        if len > self.remaining() as u64 {
+            return Err(CodecError::Truncated { what });
+        }
+        self.pos += len as usize;
+        Ok(())
     }
 
     fn fixed<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], CodecError> {
@@ -298,6 +309,59 @@ fn put_row(buf: &mut BytesMut, row: &Row) {
 
 fn get_row(r: &mut Reader) -> Result<Row, CodecError> {
     let clustering = get_clustering(r)?;
+    get_row_body(r, clustering)
+}
+
+/// Steps over what [`get_row_body`] reads, checking the same structure but building nothing.
+fn skip_row_body(r: &mut Reader) -> Result<(), CodecError> {
+    let flags = r.u8("row flags")?;
+    if flags & !(ROW_HAS_LIVENESS | ROW_HAS_DELETION) != 0 {
+        return Err(invalid("row flags", format!("unknown flags {flags:#x}")));
+    }
+    if flags & ROW_HAS_LIVENESS != 0 {
+        r.ivarint("liveness timestamp")?;
+        if r.u32_varint("liveness ttl")? > 0 {
+            r.ivarint("liveness expiration")?;
+        }
+    }
+    if flags & ROW_HAS_DELETION != 0 {
+        get_deletion(r)?;
+    }
+    let n = r.count("column count")?;
+    for _ in 0..n {
+        r.u32_varint("column id")?;
+        match r.u8("column kind")? {
+            COLUMN_SIMPLE => skip_cell(r)?,
+            COLUMN_COMPLEX => {
+                get_deletion(r)?;
+                let m = r.count("collection size")?;
+                for _ in 0..m {
+                    r.skip_bytes("cell path")?;
+                    skip_cell(r)?;
+                }
+            }
+            other => return Err(invalid("column kind", format!("unknown kind {other}"))),
+        }
+    }
+    Ok(())
+}
+
+fn skip_cell(r: &mut Reader) -> Result<(), CodecError> {
+    let kind = r.u8("cell kind")?;
+    r.ivarint("cell timestamp")?;
+    match kind {
+        CELL_LIVE => r.skip_bytes("cell value"),
+        CELL_EXPIRING => {
+            r.u32_varint("cell ttl")?;
+            r.ivarint("cell expiration")?;
+            r.skip_bytes("cell value")
+        }
+        CELL_TOMBSTONE => r.ivarint("cell deletion time").map(|_| ()),
+        other => Err(invalid("cell kind", format!("unknown kind {other}"))),
+    }
+}
+
+fn get_row_body(r: &mut Reader, clustering: Clustering) -> Result<Row, CodecError> {
     let flags = r.u8("row flags")?;
     if flags & !(ROW_HAS_LIVENESS | ROW_HAS_DELETION) != 0 {
         return Err(invalid("row flags", format!("unknown flags {flags:#x}")));
@@ -390,6 +454,31 @@ pub fn encode_partition(buf: &mut BytesMut, p: &Partition) {
 }
 
 fn get_partition(r: &mut Reader, cmp: &ClusteringComparator) -> Result<Partition, CodecError> {
+    let (deletion, range_tombstones, static_row) = get_partition_head(r, cmp)?;
+    let m = r.count("row count")?;
+    let mut rows: Vec<Row> = Vec::with_capacity(m);
+    for _ in 0..m {
+        let row = get_row(r)?;
+        if let Some(last) = rows.last() {
+            if cmp.compare(&last.clustering, &row.clustering).is_ge() {
+                return Err(invalid("row", "rows not in increasing clustering order"));
+            }
+        }
+        rows.push(row);
+    }
+    Ok(Partition {
+        deletion,
+        range_tombstones,
+        static_row,
+        rows,
+    })
+}
+
+/// What precedes a partition's rows: its deletion, range tombstones and static row.
+fn get_partition_head(
+    r: &mut Reader,
+    cmp: &ClusteringComparator,
+) -> Result<(DeletionTime, RangeTombstoneList, Option<Row>), CodecError> {
     let flags = r.u8("partition flags")?;
     if flags & !(PARTITION_HAS_DELETION | PARTITION_HAS_STATIC) != 0 {
         return Err(invalid(
@@ -437,23 +526,7 @@ fn get_partition(r: &mut Reader, cmp: &ClusteringComparator) -> Result<Partition
     } else {
         None
     };
-    let m = r.count("row count")?;
-    let mut rows: Vec<Row> = Vec::with_capacity(m);
-    for _ in 0..m {
-        let row = get_row(r)?;
-        if let Some(last) = rows.last() {
-            if cmp.compare(&last.clustering, &row.clustering).is_ge() {
-                return Err(invalid("row", "rows not in increasing clustering order"));
-            }
-        }
-        rows.push(row);
-    }
-    Ok(Partition {
-        deletion,
-        range_tombstones,
-        static_row,
-        rows,
-    })
+    Ok((deletion, range_tombstones, static_row))
 }
 
 /// Decodes a partition encoded by [`encode_partition`], checking that rows and range
@@ -468,6 +541,74 @@ pub fn decode_partition(bytes: Bytes, cmp: &ClusteringComparator) -> Result<Part
         ));
     }
     Ok(p)
+}
+
+/// Decodes the part of a partition encoded by [`encode_partition`] that `slices` select: the
+/// partition deletion, the static row, the range tombstones cut to the slices and the rows
+/// inside them, exactly what [`Partition::restrict`] of the whole partition gives. Rows
+/// outside the slices are stepped over without being built, and decoding stops at the first
+/// row past the last slice, so reading a few rows of a wide partition costs little more than
+/// the rows it keeps. Bytes after that row are not examined.
+pub fn decode_partition_slices(
+    bytes: Bytes,
+    cmp: &ClusteringComparator,
+    slices: &[Slice],
+) -> Result<Partition, CodecError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let (deletion, all_range_tombstones, static_row) = get_partition_head(&mut r, cmp)?;
+    let mut range_tombstones = RangeTombstoneList::new();
+    for s in slices {
+        range_tombstones = range_tombstones.merge(cmp, &all_range_tombstones.restricted_to(cmp, s));
+    }
+    // With the slices in order (what the read path passes), one cursor walks them alongside
+    // the rows; otherwise every row is checked against every slice.
+    let sorted = slices
+        .windows(2)
+        .all(|w| cmp.compare_cuts(&w[0].end, &w[1].start) != Ordering::Greater);
+    let mut next_slice = 0;
+    let m = r.count("row count")?;
+    let mut rows: Vec<Row> = Vec::new();
+    // The clustering of the last row stepped over, when it was not kept.
+    let mut skipped: Option<Clustering> = None;
+    for _ in 0..m {
+        let clustering = get_clustering(&mut r)?;
+        let previous = match &skipped {
+            Some(c) => Some(c),
+            None => rows.last().map(|row| &row.clustering),
+        };
+        if let Some(last) = previous {
+            if cmp.compare(last, &clustering).is_ge() {
+                return Err(invalid("row", "rows not in increasing clustering order"));
+            }
+        }
+        let keep = if sorted {
+            while next_slice < slices.len()
+                && cmp.compare_cut_to_clustering(&slices[next_slice].end, &clustering)
+                    != Ordering::Greater
+            {
+                next_slice += 1;
+            }
+            if next_slice == slices.len() {
+                break;
+            }
+            cmp.compare_cut_to_clustering(&slices[next_slice].start, &clustering) == Ordering::Less
+        } else {
+            slices.iter().any(|s| cmp.slice_contains(s, &clustering))
+        };
+        if keep {
+            rows.push(get_row_body(&mut r, clustering)?);
+            skipped = None;
+        } else {
+            skip_row_body(&mut r)?;
+            skipped = Some(clustering);
+        }
+    }
+    Ok(Partition {
+        deletion,
+        range_tombstones,
+        static_row,
+        rows,
+    })
 }
 
 /// Encodes a clustering on its own (SSTable statistics keep the min and max clustering).

@@ -20,8 +20,9 @@ pub use clustering::{
     RangeTombstone, RangeTombstoneList, Slice,
 };
 pub use codec::{
-    decode_clustering, decode_mutation, decode_partition, encode_clustering, encode_mutation,
-    encode_partition, CodecError, DecodedMutation, MUTATION_FORMAT_VERSION,
+    decode_clustering, decode_mutation, decode_partition, decode_partition_slices,
+    encode_clustering, encode_mutation, encode_partition, CodecError, DecodedMutation,
+    MUTATION_FORMAT_VERSION,
 };
 pub use deletion::{DeletionTime, LivenessInfo};
 pub use partition::{Mutation, Partition, PartitionStats, PartitionUpdate, PurgePolicy, TableId};

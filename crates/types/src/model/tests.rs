@@ -185,6 +185,34 @@ proptest! {
     }
 
     #[test]
+    fn sliced_decode_is_restrict_of_full_decode(
+        a in partition(),
+        bounds in proptest::collection::vec((prefix(), prefix(), any::<bool>(), any::<bool>()), 0..4),
+        sort in any::<bool>(),
+    ) {
+        let c = cmp();
+        let mut slices: Vec<Slice> = bounds
+            .into_iter()
+            .map(|(s, e, sa, ea)| Slice {
+                start: Cut { prefix: s, after: sa },
+                end: Cut { prefix: e, after: ea },
+            })
+            .filter(|s| !c.slice_is_empty(s))
+            .collect();
+        if sort {
+            // What the read path passes: sorted, disjoint slices.
+            slices.sort_by(|x, y| c.compare_cuts(&x.start, &y.start));
+            slices.dedup_by(|later, earlier| {
+                c.compare_cuts(&earlier.end, &later.start) == std::cmp::Ordering::Greater
+            });
+        }
+        let mut buf = bytes::BytesMut::new();
+        encode_partition(&mut buf, &a);
+        let sliced = decode_partition_slices(buf.freeze(), &c, &slices).unwrap();
+        prop_assert_eq!(sliced, a.restrict(&c, &slices));
+    }
+
+    #[test]
     fn truncated_input_is_an_error(a in partition(), cut in 0usize..64) {
         let c = cmp();
         let mut buf = bytes::BytesMut::new();
@@ -198,6 +226,7 @@ proptest! {
     #[test]
     fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
         let _ = decode_partition(Bytes::from(bytes.clone()), &cmp());
+        let _ = decode_partition_slices(Bytes::from(bytes.clone()), &cmp(), &[Slice::ALL]);
         let _ = decode_mutation(Bytes::from(bytes), &|_| Some(cmp()));
     }
 
