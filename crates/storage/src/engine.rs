@@ -283,7 +283,7 @@ impl Engine {
                     report.updates_already_flushed += 1;
                     continue;
                 }
-                replayed_bytes += table.view().active.apply(&u.key, u.partition) as u64;
+                replayed_bytes += table.apply_to_active(&u.key, u.partition) as u64;
             }
             report.mutations_replayed += 1;
         }
@@ -475,7 +475,7 @@ impl Engine {
             inner.commitlog.append(&buf)?;
             let mut added = 0u64;
             for (u, table) in mutation.updates.into_iter().zip(tables) {
-                added += table.view().active.apply(&u.key, u.partition) as u64;
+                added += table.apply_to_active(&u.key, u.partition) as u64;
             }
             added
         };

@@ -194,7 +194,10 @@ fn insert_row(map: &mut BTreeMap<MemKey, Row>, cmp: &ClusteringComparator, row: 
 /// One memtable of one table.
 pub struct Memtable {
     cmp: ClusteringComparator,
-    partitions: SkipMap<PartitionKey, Mutex<MemPartition>>,
+    /// Boxed so that a skip-list node stays small: a search reads each node's key and then its
+    /// tower, which follows the value in the node; with the partition (about 250 bytes) inline,
+    /// every level of every search touched two cache lines instead of one.
+    partitions: SkipMap<PartitionKey, Box<Mutex<MemPartition>>>,
     size_bytes: AtomicUsize,
     updates: AtomicU64,
     min_timestamp_micros: AtomicI64,
@@ -228,9 +231,9 @@ impl Memtable {
             self.min_timestamp_micros
                 .fetch_min(ts, AtomicOrdering::Relaxed);
         }
-        let entry = self
-            .partitions
-            .get_or_insert_with(key.clone(), || Mutex::new(MemPartition::default()));
+        let entry = self.partitions.get_or_insert_with(key.clone(), || {
+            Box::new(Mutex::new(MemPartition::default()))
+        });
         let size = size + entry.value().lock().apply(&self.cmp, update);
         self.size_bytes.fetch_add(size, AtomicOrdering::Relaxed);
         self.updates.fetch_add(1, AtomicOrdering::Relaxed);

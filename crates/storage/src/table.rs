@@ -403,6 +403,13 @@ impl Table {
         self.view.read().clone()
     }
 
+    /// Merges an update into the active memtable; returns the bytes accounted for it. The
+    /// view is borrowed under its lock rather than cloned, so a writer never holds the last
+    /// reference to a view and never frees a flushed memtable on the write path.
+    pub fn apply_to_active(&self, key: &PartitionKey, update: Partition) -> usize {
+        self.view.read().active.apply(key, update)
+    }
+
     /// Commit-log records at or before this position are in SSTables already (or were
     /// truncated) and must not be replayed.
     pub fn replay_floor(&self) -> Option<CommitLogPosition> {
