@@ -525,12 +525,18 @@ impl Table {
     ) -> Result<Option<Partition>, StorageError> {
         let view = self.view();
         let cmp = self.options.read().comparator.clone();
-        let mut found = false;
-        let mut result = Partition::new();
+        // `None` until a source has the partition; the first one found is taken as it is
+        // (every source hands out canonical partitions), later ones are merged in.
+        let mut result: Option<Partition> = None;
+        let add = |result: &mut Option<Partition>, p: Partition| {
+            *result = Some(match result.take() {
+                Some(r) => r.merge(&cmp, p),
+                None => p,
+            });
+        };
         for m in view.memtables() {
             if let Some(p) = m.get(key, Some(slices)) {
-                found = true;
-                result = result.merge(&cmp, p);
+                add(&mut result, p);
             }
         }
         // Newest SSTables first, so that a partition deletion can end the search early.
@@ -541,11 +547,13 @@ impl Table {
             .collect();
         candidates.sort_by_key(|s| std::cmp::Reverse(s.reader.stats().max_timestamp_micros));
         for s in candidates {
-            if !result.deletion.is_live()
-                && s.reader.stats().max_timestamp_micros
-                    <= result.deletion.marked_for_delete_at_micros
-            {
-                break;
+            if let Some(r) = &result {
+                if !r.deletion.is_live()
+                    && s.reader.stats().max_timestamp_micros
+                        <= r.deletion.marked_for_delete_at_micros
+                {
+                    break;
+                }
             }
             let Some(bytes) = s.reader.get(key.token().0, key.key())? else {
                 continue;
@@ -558,10 +566,9 @@ impl Table {
                     source,
                 }
             })?;
-            found = true;
-            result = result.merge(&cmp, p);
+            add(&mut result, p);
         }
-        Ok(found.then_some(result))
+        Ok(result)
     }
 
     /// Scans the partitions with keys within the bounds, in key order, merging all sources.
