@@ -137,6 +137,19 @@ fn save_identity(path: &Path, id: &Identity) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The nice value of the storage engine's flush and compaction threads.
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority to [`BACKGROUND_NICE`] (on Linux the nice value is
+/// per thread). When the cores are busy, a flush or compaction then gets about a tenth of the
+/// CPU the request threads get, instead of an equal share that queues requests up behind it;
+/// on idle cores it runs at full speed. A failure is logged and the thread keeps its priority.
+fn lower_thread_priority() {
+    if let Err(e) = rustix::process::setpriority_process(None, BACKGROUND_NICE) {
+        tracing::warn!(error = %e, nice = BACKGROUND_NICE, "could not lower a background thread's priority");
+    }
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("create data directory {}", config.data_dir.display()))?;
@@ -155,6 +168,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     engine_config.memtable_space_bytes = config.memtable_space_in_mb * 1024 * 1024;
     engine_config.compaction_throughput_mib_per_sec = config.compaction_throughput_mb_per_sec;
+    engine_config.background_thread_init = Some(std::sync::Arc::new(lower_thread_priority));
     let tables =
         meridian_query::ddl::storage_tables(&schema).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (engine, report) = tokio::task::block_in_place(|| Engine::open(engine_config, tables))

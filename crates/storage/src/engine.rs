@@ -101,6 +101,10 @@ pub struct EngineConfig {
     pub block_cache_bytes: u64,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Run first on the flush and compaction threads (the binary lowers their CPU priority
+    /// there, so that request threads win the CPU when both want it). The engine itself sets
+    /// no thread attributes.
+    pub background_thread_init: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl EngineConfig {
@@ -124,6 +128,7 @@ impl EngineConfig {
             },
             block_cache_bytes: DEFAULT_BLOCK_CACHE_BYTES,
             clock: Arc::new(SystemClock),
+            background_thread_init: None,
         }
     }
 
@@ -331,11 +336,18 @@ impl Engine {
 
     fn start_background(&self) {
         let mut threads = self.threads.lock();
+        let init = self.inner.config.background_thread_init.clone();
         let flusher = self.clone_weak_worker();
+        let flusher_init = init.clone();
         threads.push(
             std::thread::Builder::new()
                 .name("meridian-flush".into())
-                .spawn(move || flusher.flush_loop())
+                .spawn(move || {
+                    if let Some(f) = flusher_init {
+                        f();
+                    }
+                    flusher.flush_loop()
+                })
                 .expect("spawning the flush thread must succeed at startup"),
         );
         if self.inner.config.auto_compaction {
@@ -343,7 +355,12 @@ impl Engine {
             threads.push(
                 std::thread::Builder::new()
                     .name("meridian-compaction".into())
-                    .spawn(move || compactor.compaction_loop())
+                    .spawn(move || {
+                        if let Some(f) = init {
+                            f();
+                        }
+                        compactor.compaction_loop()
+                    })
                     .expect("spawning the compaction thread must succeed at startup"),
             );
         }

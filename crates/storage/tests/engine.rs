@@ -483,3 +483,26 @@ fn expiring_and_live_cells_with_equal_timestamps_reconcile_the_same_before_and_a
     assert_eq!(before, after);
     assert_eq!(after, None);
 }
+
+#[test]
+fn background_thread_init_runs_first_on_the_flush_and_compaction_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock(AtomicI64::new(NOW)));
+    let mut c = config(dir.path(), &clock);
+    c.auto_compaction = true;
+    let seen: Arc<parking_lot::Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    c.background_thread_init = Some(Arc::new(move || {
+        let name = std::thread::current().name().unwrap_or("?").to_string();
+        record.lock().push(name);
+    }));
+    let (e, _) = Engine::open(c, vec![options(10)]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while seen.lock().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut names = seen.lock().clone();
+    names.sort();
+    assert_eq!(names, ["meridian-compaction", "meridian-flush"]);
+    e.shutdown().unwrap();
+}
