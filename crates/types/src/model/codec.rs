@@ -197,12 +197,20 @@ fn put_clustering_inner(buf: &mut BytesMut, c: &Clustering) {
 }
 
 fn get_clustering(r: &mut Reader) -> Result<Clustering, CodecError> {
-    let n = r.count("clustering size")?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(r.bytes("clustering component")?);
-    }
+    let mut v = Vec::new();
+    get_clustering_into(r, &mut v)?;
     Ok(Clustering(v))
+}
+
+/// Decodes a clustering into `out`, replacing what it held (and reusing its allocation).
+fn get_clustering_into(r: &mut Reader, out: &mut Vec<Bytes>) -> Result<(), CodecError> {
+    out.clear();
+    let n = r.count("clustering size")?;
+    out.reserve(n);
+    for _ in 0..n {
+        out.push(r.bytes("clustering component")?);
+    }
+    Ok(())
 }
 
 const CELL_LIVE: u8 = 0;
@@ -578,22 +586,27 @@ pub fn decode_partition_slices(
     let mut next_slice = 0;
     let m = r.count("row count")?;
     let mut rows: Vec<Row> = Vec::new();
-    // The clustering of the last row stepped over, when it was not kept.
-    let mut skipped: Option<Clustering> = None;
+    // `current` is decoded into in place; after a row stepped over, it is swapped into
+    // `skipped` (the clustering the next row must follow), so stepping over rows reuses two
+    // buffers instead of allocating one per row.
+    let mut current = Clustering(Vec::new());
+    let mut skipped = Clustering(Vec::new());
+    let mut last_was_skipped = false;
     for _ in 0..m {
-        let clustering = get_clustering(&mut r)?;
-        let previous = match &skipped {
-            Some(c) => Some(c),
-            None => rows.last().map(|row| &row.clustering),
+        get_clustering_into(&mut r, &mut current.0)?;
+        let previous = if last_was_skipped {
+            Some(&skipped)
+        } else {
+            rows.last().map(|row| &row.clustering)
         };
         if let Some(last) = previous {
-            if cmp.compare(last, &clustering).is_ge() {
+            if cmp.compare(last, &current).is_ge() {
                 return Err(invalid("row", "rows not in increasing clustering order"));
             }
         }
         let keep = if sorted {
             while next_slice < slices.len()
-                && cmp.compare_cut_to_clustering(&slices[next_slice].end, &clustering)
+                && cmp.compare_cut_to_clustering(&slices[next_slice].end, &current)
                     != Ordering::Greater
             {
                 next_slice += 1;
@@ -601,16 +614,18 @@ pub fn decode_partition_slices(
             if next_slice == slices.len() {
                 break;
             }
-            cmp.compare_cut_to_clustering(&slices[next_slice].start, &clustering) == Ordering::Less
+            cmp.compare_cut_to_clustering(&slices[next_slice].start, &current) == Ordering::Less
         } else {
-            slices.iter().any(|s| cmp.slice_contains(s, &clustering))
+            slices.iter().any(|s| cmp.slice_contains(s, &current))
         };
         if keep {
+            let clustering = std::mem::take(&mut current);
             rows.push(get_row_body(&mut r, clustering)?);
-            skipped = None;
+            last_was_skipped = false;
         } else {
             skip_row_body(&mut r)?;
-            skipped = Some(clustering);
+            std::mem::swap(&mut current, &mut skipped);
+            last_was_skipped = true;
         }
     }
     Ok(Partition {
