@@ -158,9 +158,7 @@ impl MemPartition {
         };
         let range_tombstones = match slices {
             None => self.range_tombstones.clone(),
-            Some(slices) => slices.iter().fold(RangeTombstoneList::new(), |acc, s| {
-                acc.merge(cmp, &self.range_tombstones.restricted_to(cmp, s))
-            }),
+            Some(slices) => self.range_tombstones.restricted_to_slices(cmp, slices),
         };
         Partition {
             deletion: self.deletion,

@@ -470,6 +470,17 @@ impl RangeTombstoneList {
         RangeTombstoneList { ranges: out }
     }
 
+    /// The parts of these ranges inside any of `slices`.
+    pub fn restricted_to_slices(
+        &self,
+        cmp: &ClusteringComparator,
+        slices: &[Slice],
+    ) -> RangeTombstoneList {
+        slices.iter().fold(RangeTombstoneList::new(), |acc, s| {
+            acc.merge(cmp, &self.restricted_to(cmp, s))
+        })
+    }
+
     /// Appends a range known to sort after every range already present and not to touch the
     /// last one with an equal deletion (decoders use this; the result is checked).
     pub(crate) fn push_canonical(

@@ -574,10 +574,7 @@ pub fn decode_partition_slices(
 ) -> Result<Partition, CodecError> {
     let mut r = Reader { buf: bytes, pos: 0 };
     let (deletion, all_range_tombstones, static_row) = get_partition_head(&mut r, cmp)?;
-    let mut range_tombstones = RangeTombstoneList::new();
-    for s in slices {
-        range_tombstones = range_tombstones.merge(cmp, &all_range_tombstones.restricted_to(cmp, s));
-    }
+    let range_tombstones = all_range_tombstones.restricted_to_slices(cmp, slices);
     // With the slices in order (what the read path passes), one cursor walks them alongside
     // the rows; otherwise every row is checked against every slice.
     let sorted = slices

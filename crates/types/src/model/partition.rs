@@ -279,10 +279,7 @@ impl Partition {
     /// tombstones clipped to them; the partition tombstone and static row stay. `slices` must
     /// be sorted and disjoint.
     pub fn restrict(&self, cmp: &ClusteringComparator, slices: &[Slice]) -> Partition {
-        let mut rts = RangeTombstoneList::new();
-        for s in slices {
-            rts = rts.merge(cmp, &self.range_tombstones.restricted_to(cmp, s));
-        }
+        let rts = self.range_tombstones.restricted_to_slices(cmp, slices);
         let rows = self
             .rows
             .iter()
