@@ -336,34 +336,32 @@ impl Engine {
 
     fn start_background(&self) {
         let mut threads = self.threads.lock();
-        let init = self.inner.config.background_thread_init.clone();
         let flusher = self.clone_weak_worker();
-        let flusher_init = init.clone();
-        threads.push(
-            std::thread::Builder::new()
-                .name("meridian-flush".into())
-                .spawn(move || {
-                    if let Some(f) = flusher_init {
-                        f();
-                    }
-                    flusher.flush_loop()
-                })
-                .expect("spawning the flush thread must succeed at startup"),
-        );
+        threads.push(self.spawn_background("meridian-flush", move || flusher.flush_loop()));
         if self.inner.config.auto_compaction {
             let compactor = self.clone_weak_worker();
             threads.push(
-                std::thread::Builder::new()
-                    .name("meridian-compaction".into())
-                    .spawn(move || {
-                        if let Some(f) = init {
-                            f();
-                        }
-                        compactor.compaction_loop()
-                    })
-                    .expect("spawning the compaction thread must succeed at startup"),
+                self.spawn_background("meridian-compaction", move || compactor.compaction_loop()),
             );
         }
+    }
+
+    /// Starts a background thread that runs the configured `background_thread_init` first.
+    fn spawn_background(
+        &self,
+        name: &str,
+        run: impl FnOnce() + Send + 'static,
+    ) -> std::thread::JoinHandle<()> {
+        let init = self.inner.config.background_thread_init.clone();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                if let Some(init) = init {
+                    init();
+                }
+                run()
+            })
+            .expect("spawning a background thread must succeed at startup")
     }
 
     fn clone_weak_worker(&self) -> Worker {
