@@ -588,36 +588,44 @@ async fn hint_replay_honours_the_throttle() {
             .await
             .unwrap();
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while nodes[0]
-        .coordinator
-        .stats()
-        .hints_stored
-        .load(Ordering::Relaxed)
-        < 20
-    {
-        assert!(tokio::time::Instant::now() < deadline, "hints not stored");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let stats = nodes[0].coordinator.stats();
+    wait_for_count(
+        &stats.hints_stored,
+        20,
+        Duration::from_secs(5),
+        "hints stored",
+    )
+    .await;
     let started = std::time::Instant::now();
     set_up(&nodes, down, true);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while nodes[0]
-        .coordinator
-        .stats()
-        .hints_replayed
-        .load(Ordering::Relaxed)
-        < 20
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "hints never replayed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_count(
+        &stats.hints_replayed,
+        20,
+        Duration::from_secs(30),
+        "hints replayed",
+    )
+    .await;
     let took = started.elapsed();
     assert!(
         took >= Duration::from_secs(3),
         "200 KiB at 40 KiB/s replayed in {took:?}"
     );
+}
+
+/// Waits until `counter` reaches `want`, failing the test after `timeout`.
+async fn wait_for_count(
+    counter: &std::sync::atomic::AtomicU64,
+    want: u64,
+    timeout: Duration,
+    what: &str,
+) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while counter.load(Ordering::Relaxed) < want {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: {} of {want} after {timeout:?}",
+            counter.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
