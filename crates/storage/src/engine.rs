@@ -29,7 +29,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use crate::commitlog::{CommitLog, CommitLogConfig, SyncMode};
 use crate::compaction::{run_compaction, CompactionThrottle};
 use crate::compaction_strategy::{self, CompactionTask};
-use crate::error::StorageError;
+use crate::error::{StorageError, TryApplyError};
 use crate::manifest::sync_dir;
 use crate::memtable::Memtable;
 use crate::sstable::{BlockCache, SstableWriter, SstableWriterConfig};
@@ -466,6 +466,42 @@ impl Engine {
     /// reads. Fails without applying anything if a table is unknown, the mutation is too
     /// large, memtables stay full, or the commit log has failed.
     pub fn apply(&self, mutation: Mutation) -> Result<(), StorageError> {
+        match self.apply_inner(mutation, true) {
+            Ok(()) => Ok(()),
+            Err(TryApplyError::Failed(e)) => Err(e),
+            Err(TryApplyError::WouldBlock(_)) => {
+                unreachable!("apply_inner only refuses to wait when told not to")
+            }
+        }
+    }
+
+    /// [`Engine::apply`] without waiting: an async caller may run it on its own thread.
+    ///
+    /// It hands the mutation back untouched ([`TryApplyError::WouldBlock`]) instead of
+    /// waiting for a batch-mode fsync or for memtable space; whoever gets it back calls
+    /// [`Engine::apply`] where waiting is allowed. Otherwise it costs what a periodic-mode
+    /// apply costs: a copy into the commit log's buffer (written out to the page cache every
+    /// `WRITE_BUFFER_LIMIT_BYTES`, or after a wait for a preallocated segment at a segment
+    /// boundary, both bounded) and memtable inserts.
+    pub fn try_apply(&self, mutation: Mutation) -> Result<(), TryApplyError> {
+        self.apply_inner(mutation, false)
+    }
+
+    fn apply_inner(&self, mutation: Mutation, may_wait: bool) -> Result<(), TryApplyError> {
+        let inner = &self.inner;
+        if !may_wait
+            && (matches!(inner.config.commitlog_sync, SyncMode::Batch { .. })
+                || inner.memtable_bytes.load(AtomicOrdering::Acquire)
+                    >= inner.config.memtable_space_bytes)
+        {
+            return Err(TryApplyError::WouldBlock(mutation));
+        }
+        self.apply_now(mutation, may_wait)
+            .map_err(TryApplyError::Failed)
+    }
+
+    /// The body of [`Engine::apply`]; waits for memtable space only if `may_wait`.
+    fn apply_now(&self, mutation: Mutation, may_wait: bool) -> Result<(), StorageError> {
         let inner = &self.inner;
         if inner.shutdown.load(AtomicOrdering::Acquire) {
             return Err(StorageError::ShutDown);
@@ -484,7 +520,9 @@ impl Engine {
                 max_bytes: inner.config.max_mutation_size_bytes,
             });
         }
-        inner.wait_for_memtable_space()?;
+        if may_wait {
+            inner.wait_for_memtable_space()?;
+        }
         let added = {
             let _barrier = inner.write_barrier.read();
             inner.commitlog.append(&buf)?;

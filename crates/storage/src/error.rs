@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use meridian_types::model::{CodecError, TableId};
+use meridian_types::model::{CodecError, Mutation, TableId};
 
 use crate::commitlog::CommitLogError;
 use crate::sstable::SstableError;
@@ -87,4 +87,14 @@ impl StorageError {
             source,
         }
     }
+}
+
+/// Why [`crate::Engine::try_apply`] did not apply a mutation.
+#[derive(Debug)]
+pub enum TryApplyError {
+    /// Applying would wait (a batch-mode fsync, memtables at their budget): the mutation is
+    /// handed back, nothing was applied.
+    WouldBlock(Mutation),
+    /// Applying failed, as [`crate::Engine::apply`] would have.
+    Failed(StorageError),
 }

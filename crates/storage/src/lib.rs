@@ -26,6 +26,6 @@ pub mod sstable;
 pub mod table;
 
 pub use engine::{Clock, Engine, EngineConfig, ReplayReport, SystemClock, TableStats};
-pub use error::StorageError;
+pub use error::{StorageError, TryApplyError};
 pub use read::{LivePartition, ReadCommand};
 pub use table::{token_end_bound, token_start_bound, TableOptions};

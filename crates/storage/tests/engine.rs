@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use meridian_storage::commitlog::SyncMode;
 use meridian_storage::compaction_strategy::CompactionStrategyConfig;
-use meridian_storage::{Clock, Engine, EngineConfig, StorageError, TableOptions};
+use meridian_storage::{Clock, Engine, EngineConfig, StorageError, TableOptions, TryApplyError};
 use meridian_types::model::{
     Cell, Clustering, ClusteringComparator, ColumnData, ColumnId, DeletionTime, LivenessInfo,
     Mutation, Partition, PartitionUpdate, Row, Slice, TableId,
@@ -70,6 +70,43 @@ fn write(e: &Engine, k: &str, value: &[u8], ts: i64) {
         },
     ))
     .unwrap();
+}
+
+fn one_row(value: &[u8], ts: i64) -> Partition {
+    let mut row = Row::new(Clustering::EMPTY);
+    row.liveness = Some(LivenessInfo::live(ts));
+    row.set_cell(ColumnId(0), Cell::live(ts, Bytes::copy_from_slice(value)));
+    Partition {
+        rows: vec![row],
+        ..Partition::new()
+    }
+}
+
+#[test]
+fn try_apply_applies_in_periodic_mode_and_hands_batch_mode_writes_back() {
+    let clock = Arc::new(ManualClock(AtomicI64::new(NOW)));
+    let dir = tempfile::tempdir().unwrap();
+    let (periodic, _) = Engine::open(config(dir.path(), &clock), vec![options(10)]).unwrap();
+    periodic.try_apply(update("k", one_row(b"v", 1))).unwrap();
+    assert_eq!(value(&periodic, "k", NOW), Some(Bytes::from_static(b"v")));
+    drop(periodic);
+
+    // Batch mode waits for an fsync on every write: never without waiting.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path(), &clock);
+    c.commitlog_sync = SyncMode::Batch {
+        window: std::time::Duration::ZERO,
+    };
+    let (batch, _) = Engine::open(c, vec![options(10)]).unwrap();
+    match batch.try_apply(update("k", one_row(b"v", 1))) {
+        Err(TryApplyError::WouldBlock(m)) => {
+            assert_eq!(m, update("k", one_row(b"v", 1)));
+            assert_eq!(value(&batch, "k", NOW), None, "nothing applied");
+            batch.apply(m).unwrap();
+        }
+        other => panic!("expected WouldBlock, got {other:?}"),
+    }
+    assert_eq!(value(&batch, "k", NOW), Some(Bytes::from_static(b"v")));
 }
 
 fn delete_row(e: &Engine, k: &str, ts: i64, now: i64) {
@@ -428,6 +465,14 @@ fn failing_flushes_apply_backpressure_then_writes_resume() {
     }
     let (written, err) = overloaded.expect("writes never hit the memtable budget");
     assert!(matches!(err, StorageError::Overloaded { .. }), "{err}");
+    // A write that must not wait is handed back at once, untouched, instead of waiting.
+    let started = std::time::Instant::now();
+    let refused = e.try_apply(update("no-wait", one_row(b"x", 3)));
+    match refused {
+        Err(TryApplyError::WouldBlock(m)) => assert_eq!(m, update("no-wait", one_row(b"x", 3))),
+        other => panic!("expected WouldBlock, got {other:?}"),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_millis(200));
     assert!(
         e.memtable_bytes() <= 2 * 1024 * 1024,
         "memtables grew to {}",
@@ -438,6 +483,8 @@ fn failing_flushes_apply_backpressure_then_writes_resume() {
     e.flush(table()).unwrap();
     write(&e, "after", b"ok", 2);
     assert_eq!(value(&e, "after", NOW), Some(Bytes::from_static(b"ok")));
+    e.try_apply(update("no-wait", one_row(b"y", 4))).unwrap();
+    assert_eq!(value(&e, "no-wait", NOW), Some(Bytes::from_static(b"y")));
     // Nothing acknowledged was lost.
     for i in (0..written).step_by(97) {
         assert!(value(&e, &format!("k{i}"), NOW).is_some(), "k{i} lost");
