@@ -221,7 +221,9 @@ pub struct CoordinatorConfig {
     /// Run storage calls (engine and hint store) directly on the async task instead of on
     /// tokio's blocking pool. For deterministic simulations only (turmoil runs every node
     /// on one thread, and a blocking-pool thread would race with simulated time); a real
-    /// node keeps the default `false` so storage never stalls the async workers.
+    /// node keeps the default `false` so storage never stalls the async workers. (Writes
+    /// the engine can apply without waiting, [`meridian_storage::Engine::try_apply`], run
+    /// on the calling task either way.)
     pub storage_inline: bool,
 }
 

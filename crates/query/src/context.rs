@@ -10,7 +10,7 @@ use meridian_cluster::coordinator::{ConsistencyLevel, Coordinator, WriteType};
 use meridian_cql_protocol::{Consistency, Event, Value};
 use meridian_cql_server::EventBus;
 use meridian_schema::Schema;
-use meridian_storage::Engine;
+use meridian_storage::{Engine, TryApplyError};
 use meridian_types::model::{Mutation, Partition, Slice, TableId};
 use meridian_types::token::PartitionKey;
 use meridian_types::token::Token;
@@ -131,7 +131,14 @@ impl Node {
         write_type: WriteType,
     ) -> Result<(), QueryError> {
         match self.distributed() {
-            None => Ok(self.engine.apply(mutation)?),
+            None => match self.engine.try_apply(mutation) {
+                Ok(()) => Ok(()),
+                Err(TryApplyError::Failed(e)) => Err(e.into()),
+                // Memtables at their budget (or a batch-mode fsync): this thread waits.
+                Err(TryApplyError::WouldBlock(mutation)) => {
+                    Ok(may_wait(|| self.engine.apply(mutation))?)
+                }
+            },
             Some(c) => {
                 let cl = cluster_consistency(consistency);
                 Ok(block_on(c.write(mutation, cl, write_type))?)
@@ -295,6 +302,19 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::task::block_in_place(|| handle.block_on(future))
 }
 
+/// Runs `f`, which may wait for a while. On a worker of the multi-threaded runtime (a
+/// statement executed inline, see [`Node::set_inline_execution`]) the worker first hands its
+/// other tasks to another thread, so one waiting statement does not stall every connection
+/// queued behind it; elsewhere (the blocking pool, no runtime) it simply runs.
+fn may_wait<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// The coordinator's consistency level for a protocol one.
 pub fn cluster_consistency(c: Consistency) -> ConsistencyLevel {
     match c {
@@ -409,5 +429,30 @@ impl BoundValues {
                 self.values.len()
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_wait;
+
+    #[test]
+    fn may_wait_runs_anywhere_a_statement_can_run() {
+        assert_eq!(may_wait(|| 1), 1);
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // `block_in_place` would panic here: the helper must not use it.
+        assert_eq!(current.block_on(async { may_wait(|| 2) }), 2);
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        assert_eq!(multi.block_on(async { may_wait(|| 3) }), 3);
+        let on_worker = multi.block_on(async { tokio::spawn(async { may_wait(|| 4) }).await });
+        assert_eq!(on_worker.unwrap(), 4);
+        let on_blocking_pool =
+            multi.block_on(async { tokio::task::spawn_blocking(|| may_wait(|| 5)).await });
+        assert_eq!(on_blocking_pool.unwrap(), 5);
     }
 }

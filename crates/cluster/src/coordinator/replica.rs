@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use meridian_storage::TryApplyError;
 use meridian_types::model::decode_mutation;
 use meridian_types::token::PartitionKey;
 
@@ -38,19 +39,27 @@ fn remote(message: impl Into<String>) -> RemoteError {
 pub(crate) struct ReplicaHandler(pub(crate) std::sync::Weak<Coordinator>);
 
 impl Coordinator {
-    /// Applies an encoded mutation locally.
+    /// Applies an encoded mutation locally: on this thread when the engine can do so
+    /// without waiting, else on the blocking pool (as the coordinator's own share of a
+    /// write, see `apply_local`).
     async fn apply_encoded(self: &Arc<Self>, body: Bytes) -> Result<(), String> {
-        let engine = self.engine.clone();
+        let engine = &self.engine;
+        let decoded = decode_mutation(body, &|t| engine.comparator(t).ok())
+            .map_err(|e| format!("malformed mutation: {e}"))?;
+        if !decoded.unknown_tables.is_empty() {
+            tracing::debug!(tables = ?decoded.unknown_tables, "mutation for unknown tables skipped");
+        }
+        if decoded.mutation.updates.is_empty() {
+            return Ok(());
+        }
+        let mutation = match engine.try_apply(decoded.mutation) {
+            Ok(()) => return Ok(()),
+            Err(TryApplyError::Failed(e)) => return Err(e.to_string()),
+            Err(TryApplyError::WouldBlock(mutation)) => mutation,
+        };
+        let engine = engine.clone();
         run_storage(self.config.storage_inline, move || {
-            let decoded = decode_mutation(body, &|t| engine.comparator(t).ok())
-                .map_err(|e| format!("malformed mutation: {e}"))?;
-            if !decoded.unknown_tables.is_empty() {
-                tracing::debug!(tables = ?decoded.unknown_tables, "mutation for unknown tables skipped");
-            }
-            if decoded.mutation.updates.is_empty() {
-                return Ok(());
-            }
-            engine.apply(decoded.mutation).map_err(|e| e.to_string())
+            engine.apply(mutation).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| format!("apply task failed: {e}"))?

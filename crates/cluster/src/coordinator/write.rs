@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use meridian_storage::TryApplyError;
 use meridian_types::model::encode_mutation;
 use meridian_types::model::Mutation;
 use meridian_types::token::PartitionKey;
@@ -261,9 +262,15 @@ impl Coordinator {
     ) -> Result<(), CoordinatorError> {
         let replicas = topology.replicas(placement, key.token());
         let req = requirement(cl, &placement.strategy, topology, &replicas)?;
-        let mut encoded = BytesMut::new();
-        encode_mutation(&mut encoded, &mutation);
-        let encoded: Bytes = encoded.freeze();
+        // The encoded form travels to other replicas and into hints; a write whose only
+        // replica is this node never needs it.
+        let encoded: Bytes = if replicas.iter().any(|&h| h != self.local) {
+            let mut encoded = BytesMut::new();
+            encode_mutation(&mut encoded, &mutation);
+            encoded.freeze()
+        } else {
+            Bytes::new()
+        };
 
         let write_id = self.next_write_id.fetch_add(1, Ordering::Relaxed);
         let tracker = WriteTracker::new();
@@ -275,18 +282,7 @@ impl Coordinator {
         let mut local_mutation = Some(mutation);
         for &host in &replicas {
             if host == self.local {
-                let engine = self.engine.clone();
-                let m = local_mutation.take().unwrap_or_default();
-                let tracker = tracker.clone();
-                let local = self.local;
-                let inline = self.config.storage_inline;
-                tokio::spawn(async move {
-                    match run_storage(inline, move || engine.apply(m)).await {
-                        Ok(Ok(())) => tracker.ack(local),
-                        Ok(Err(e)) => tracing::error!(error = %e, "local write failed"),
-                        Err(e) => tracing::error!(error = %e, "local write task failed"),
-                    }
-                });
+                self.apply_local(local_mutation.take().unwrap_or_default(), &tracker);
             } else if !topology.is_up(host) {
                 hinted.push(host);
             } else if topology.datacenter(host) == Some(local_dc) {
@@ -326,6 +322,15 @@ impl Coordinator {
             .copied()
             .filter(|h| !hinted.contains(h))
             .collect();
+        if hinted.is_empty() {
+            let acked = tracker.acked();
+            if replicas.iter().all(|h| acked.contains(h)) && req.satisfied(&acked) {
+                // Every replica answered already (a local-only write applied inline): no
+                // hint can be due and no acknowledgement is still to come.
+                self.pending_writes.lock().remove(&write_id);
+                return Ok(());
+            }
+        }
         let background = tracker.clone();
         tokio::spawn(async move {
             loop {
@@ -366,6 +371,35 @@ impl Coordinator {
             }
         };
         outcome
+    }
+
+    /// Applies this node's share of a write. Applied on the caller's thread when the engine
+    /// can do so without waiting ([`meridian_storage::Engine::try_apply`]: no task hand-off, no thread
+    /// wake-up); otherwise on the blocking pool (a batch-mode fsync, memtables at their
+    /// budget). Success acknowledges for this node.
+    fn apply_local(self: &Arc<Self>, mutation: Mutation, tracker: &Arc<WriteTracker>) {
+        let mutation = match self.engine.try_apply(mutation) {
+            Ok(()) => {
+                tracker.ack(self.local);
+                return;
+            }
+            Err(TryApplyError::Failed(e)) => {
+                tracing::error!(error = %e, "local write failed");
+                return;
+            }
+            Err(TryApplyError::WouldBlock(mutation)) => mutation,
+        };
+        let engine = self.engine.clone();
+        let tracker = tracker.clone();
+        let local = self.local;
+        let inline = self.config.storage_inline;
+        tokio::spawn(async move {
+            match run_storage(inline, move || engine.apply(mutation)).await {
+                Ok(Ok(())) => tracker.ack(local),
+                Ok(Err(e)) => tracing::error!(error = %e, "local write failed"),
+                Err(e) => tracing::error!(error = %e, "local write task failed"),
+            }
+        });
     }
 
     /// Sends a mutation to one replica; its answer acknowledges.
