@@ -1,10 +1,12 @@
-//! One client connection: a reader loop, a writer task and one task per request.
+//! One client connection: a reader loop, a writer task, and a task for each request that
+//! does not complete at once.
 //!
 //! ```text
-//!  socket ─read─▶ reader loop ──spawn──▶ request task ─┐   (one per QUERY/PREPARE/EXECUTE/BATCH)
-//!                   │ inline: OPTIONS, STARTUP,        ├─▶ bounded queue ─▶ writer task ─write─▶ socket
-//!                   │ AUTH_RESPONSE, REGISTER ─────────┘                      ▲
-//!                   └ (first REGISTER) subscription ──────────────────────────┘ EventBus
+//!  socket ─read─▶ reader loop ─poll once─▶ done: batch ────┐ (QUERY/PREPARE/EXECUTE/BATCH)
+//!                   │          └─pending─▶ request task ───┤
+//!                   │ inline: OPTIONS, STARTUP,            ├─▶ bounded queue ─▶ writer task ─write─▶ socket
+//!                   │ AUTH_RESPONSE, REGISTER ─────────────┘                      ▲
+//!                   └ (first REGISTER) subscription ──────────────────────────────┘ EventBus
 //! ```
 //!
 //! Invariants:
@@ -19,8 +21,10 @@
 //! * **Ordering.** Handshake messages are processed by the reader itself, in order, so
 //!   STARTUP's compression applies to every later frame in both directions. Requests run
 //!   concurrently and are answered in completion order.
-//! * **Backpressure.** A request takes a per-connection permit before it is spawned and
-//!   keeps it until its response is queued for the writer. With
+//! * **Backpressure.** A request takes a per-connection permit before it runs and keeps it
+//!   until its response is queued for the writer, or joins the reader's batch of answers
+//!   (at most `MAX_BATCH_FRAMES` frames and about `MAX_BATCH_BYTES`, handed to the writer
+//!   before the reader reads again or waits for a permit). With
 //!   `max_concurrent_requests_per_connection` permits taken the reader stops reading. The
 //!   writer queue is bounded by `response_queue_capacity`, so a client that does not read
 //!   its responses eventually stops being read from.
@@ -34,8 +38,10 @@
 //!   discarding until the writer is done, then waits briefly for the client's FIN, so that
 //!   closing with unread input does not reset replies the client has not read yet.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -71,6 +77,10 @@ const MAX_READ_RESERVE_BYTES: usize = 1024 * 1024;
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 /// Frames the writer takes from its queue before it flushes, so EVENTs are not starved.
 const MAX_FRAMES_PER_FLUSH: usize = 256;
+/// Most responses the reader batches before handing them to the writer.
+const MAX_BATCH_FRAMES: usize = 64;
+/// Most response bytes the reader batches before handing them to the writer.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Scratch buffer for input discarded while a connection closes.
 const DISCARD_BUFFER_BYTES: usize = 8 * 1024;
 /// How long a closing connection waits for the client's FIN after sending its own.
@@ -101,6 +111,8 @@ pub(crate) struct ServerCore<H: RequestHandler> {
 enum Outgoing {
     /// An encoded frame.
     Frame(Bytes),
+    /// Encoded frames answered by the reader itself, written with one flush.
+    Frames(Vec<Bytes>),
     /// Start forwarding events (sent once, on the first REGISTER, before its READY).
     Subscribe(Box<EventSubscription>),
     /// Flush what is queued, then close (after a fatal protocol error).
@@ -197,6 +209,8 @@ pub(crate) async fn serve_connection<H: RequestHandler>(
         subscribed: false,
         accepted_at: now,
         last_read_at: now,
+        batch: Vec::new(),
+        batch_bytes: 0,
     };
     let end = connection.read_loop(&mut read_half).await;
     debug!(%peer, ?end, "connection stopped reading");
@@ -225,10 +239,21 @@ struct Connection<H: RequestHandler> {
     subscribed: bool,
     accepted_at: Instant,
     last_read_at: Instant,
+    /// Responses of requests that completed when the reader first polled them, handed to
+    /// the writer together (see [`Connection::dispatch`]).
+    batch: Vec<Bytes>,
+    batch_bytes: usize,
 }
 
 impl<H: RequestHandler> Connection<H> {
     async fn read_loop(&mut self, reader: &mut OwnedReadHalf) -> ReadEnd {
+        let end = self.read_frames(reader).await;
+        // Answers already computed still go out, whatever stopped the reader.
+        let _ = self.flush_batch().await;
+        end
+    }
+
+    async fn read_frames(&mut self, reader: &mut OwnedReadHalf) -> ReadEnd {
         let mut buf = BytesMut::with_capacity(MIN_READ_BYTES);
         loop {
             loop {
@@ -250,6 +275,10 @@ impl<H: RequestHandler> Connection<H> {
                         }
                     }
                 }
+            }
+            // Everything buffered is processed: answer it before waiting for more input.
+            if let Flow::Stop = self.flush_batch().await {
+                return ReadEnd::Stopped;
             }
             reserve_for_next_frame(&mut buf);
             let deadline = self.deadline();
@@ -511,9 +540,23 @@ impl<H: RequestHandler> Connection<H> {
         self.reply(version, stream, Response::Ready).await
     }
 
-    /// Spawns a handler request once the connection has room for it.
+    /// Runs a handler request once the connection has room for it.
+    ///
+    /// The reader polls the request once itself. Most requests (a single-node write, a
+    /// prepared statement found in the cache) complete in that poll: their answers join
+    /// [`Connection::batch`], which goes to the writer when the reader has processed all
+    /// it read, so a burst of requests costs one hand-off to the writer and one socket
+    /// write instead of a task and a wake-up each. A request still waiting after that poll
+    /// (replicas, disk reads on the blocking pool) continues in a task of its own and
+    /// queues its answer itself.
     async fn dispatch(&mut self, frame: Frame) -> Flow {
         let permits = Arc::clone(&self.permits);
+        if permits.available_permits() == 0 {
+            // About to wait for a request to finish: let the finished ones go first.
+            if let Flow::Stop = self.flush_batch().await {
+                return Flow::Stop;
+            }
+        }
         let permit = tokio::select! {
             biased;
             _ = self.closed.fired() => return Flow::Stop,
@@ -538,19 +581,59 @@ impl<H: RequestHandler> Connection<H> {
         let task = RequestTask {
             core: Arc::clone(&self.core),
             session: Arc::clone(&self.session),
-            tx: self.tx.clone(),
             peer: self.peer,
             compression: self.compression,
             frame,
             permit,
             slot,
         };
-        self.core.tasks.spawn(task.run());
-        Flow::Continue
+        let mut response = Box::pin(task.respond());
+        let polled = std::future::poll_fn(|cx| Poll::Ready(response.as_mut().poll(cx))).await;
+        match polled {
+            Poll::Ready(Some((bytes, permit))) => {
+                self.batch_bytes += bytes.len();
+                self.batch.push(bytes);
+                // The batch is bounded by its own limits (below) instead of the permit.
+                drop(permit);
+                if self.batch.len() >= MAX_BATCH_FRAMES || self.batch_bytes >= MAX_BATCH_BYTES {
+                    return self.flush_batch().await;
+                }
+                Flow::Continue
+            }
+            Poll::Ready(None) => Flow::Continue,
+            Poll::Pending => {
+                let core = Arc::clone(&self.core);
+                let tx = self.tx.clone();
+                self.core.tasks.spawn(async move {
+                    let Some((bytes, permit)) = response.await else {
+                        return;
+                    };
+                    tokio::select! {
+                        biased;
+                        _ = core.abort.fired() => {}
+                        // A send error means the connection is closing: the answer has
+                        // nowhere to go.
+                        _ = tx.send(Outgoing::Frame(bytes)) => {}
+                    }
+                    drop(permit);
+                });
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Hands the batched responses to the writer.
+    async fn flush_batch(&mut self) -> Flow {
+        if self.batch.is_empty() {
+            return Flow::Continue;
+        }
+        let frames = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        self.send_now(Outgoing::Frames(frames)).await
     }
 
     async fn reply_protocol_error(
-        &self,
+        &mut self,
         version: ProtocolVersion,
         stream: StreamId,
         message: String,
@@ -562,7 +645,7 @@ impl<H: RequestHandler> Connection<H> {
     }
 
     async fn reply_error(
-        &self,
+        &mut self,
         version: ProtocolVersion,
         stream: StreamId,
         kind: ErrorKind,
@@ -576,7 +659,12 @@ impl<H: RequestHandler> Connection<H> {
         .await
     }
 
-    async fn reply(&self, version: ProtocolVersion, stream: StreamId, response: Response) -> Flow {
+    async fn reply(
+        &mut self,
+        version: ProtocolVersion,
+        stream: StreamId,
+        response: Response,
+    ) -> Flow {
         let bytes = encode_response(
             &self.core,
             &ResponseMessage::new(response),
@@ -587,7 +675,15 @@ impl<H: RequestHandler> Connection<H> {
         self.send(Outgoing::Frame(bytes)).await
     }
 
-    async fn send(&self, outgoing: Outgoing) -> Flow {
+    /// Queues `outgoing` for the writer after the batched responses.
+    async fn send(&mut self, outgoing: Outgoing) -> Flow {
+        if let Flow::Stop = self.flush_batch().await {
+            return Flow::Stop;
+        }
+        self.send_now(outgoing).await
+    }
+
+    async fn send_now(&self, outgoing: Outgoing) -> Flow {
         tokio::select! {
             biased;
             _ = self.closed.fired() => Flow::Stop,
@@ -599,11 +695,10 @@ impl<H: RequestHandler> Connection<H> {
     }
 }
 
-/// One QUERY/PREPARE/EXECUTE/BATCH, run in its own task.
+/// One QUERY/PREPARE/EXECUTE/BATCH (see [`Connection::dispatch`] for where it runs).
 struct RequestTask<H: RequestHandler> {
     core: Arc<ServerCore<H>>,
     session: Arc<H::Session>,
-    tx: mpsc::Sender<Outgoing>,
     peer: SocketAddr,
     compression: Option<Compression>,
     frame: Frame,
@@ -614,11 +709,13 @@ struct RequestTask<H: RequestHandler> {
 }
 
 impl<H: RequestHandler> RequestTask<H> {
-    async fn run(self) {
+    /// Runs the request and encodes its answer; `None` if the server's shutdown grace
+    /// period ran out first. The permit comes back with the answer: whoever queues the
+    /// answer for the writer holds it until then.
+    async fn respond(self) -> Option<(Bytes, OwnedSemaphorePermit)> {
         let RequestTask {
             core,
             session,
-            tx,
             peer,
             compression,
             frame,
@@ -648,7 +745,7 @@ impl<H: RequestHandler> RequestTask<H> {
                 };
                 let handled = tokio::select! {
                     biased;
-                    _ = core.abort.fired() => return,
+                    _ = core.abort.fired() => return None,
                     handled = catch_unwind(core.handler.handle(&session, message.request, context)) => handled,
                 };
                 match handled {
@@ -667,13 +764,7 @@ impl<H: RequestHandler> RequestTask<H> {
         // The handler is done: free the server-wide slot even if the client reads slowly.
         drop(slot);
         let bytes = encode_response(&core, &response, version, stream, compression);
-        tokio::select! {
-            biased;
-            _ = core.abort.fired() => {}
-            // A send error means the connection is closing: the answer has nowhere to go.
-            _ = tx.send(Outgoing::Frame(bytes)) => {}
-        }
-        drop(permit);
+        Some((bytes, permit))
     }
 }
 
@@ -885,6 +976,15 @@ async fn write_message<H: RequestHandler>(
                 return Some(WriteEnd::Io(e));
             }
             core.stats.add_bytes_sent(bytes.len() as u64);
+            None
+        }
+        Some(Outgoing::Frames(frames)) => {
+            for bytes in frames {
+                if let Err(e) = writer.write_all(&bytes).await {
+                    return Some(WriteEnd::Io(e));
+                }
+                core.stats.add_bytes_sent(bytes.len() as u64);
+            }
             None
         }
         Some(Outgoing::Subscribe(subscription)) => {

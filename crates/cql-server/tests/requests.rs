@@ -10,6 +10,7 @@ use bytes::BytesMut;
 use common::*;
 use meridian_cql_protocol::*;
 use meridian_cql_server::ServerConfig;
+use tokio::io::AsyncWriteExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_streams_are_answered_out_of_order() {
@@ -45,6 +46,29 @@ async fn many_concurrent_streams_are_answered_out_of_order() {
     let snapshot = server.stats().snapshot();
     assert_eq!(snapshot.requests_handled, REQUESTS as u64);
     assert_eq!(snapshot.requests_in_flight, 0);
+}
+
+/// Requests that complete when the reader first polls them are answered in batches; a
+/// client that sends a burst and half-closes its side at once still gets every answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_followed_by_end_of_input_is_answered_in_full() {
+    let server = start(config(), TestHandler::new()).await;
+    let mut client = Client::ready(server.local_addr()).await;
+    const REQUESTS: i16 = 300;
+    let mut burst = BytesMut::new();
+    for stream in 0..REQUESTS {
+        burst.extend_from_slice(&client.encode(stream, query(&format!("ECHO s{stream}"))));
+    }
+    client.send_raw(&burst).await;
+    client.socket.shutdown().await.expect("half-close");
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..REQUESTS {
+        let (stream, response) = client.recv().await;
+        assert_eq!(texts(&response), vec![format!("s{}", stream.0)]);
+        assert!(seen.insert(stream.0), "one answer per stream");
+    }
+    client.expect_closed().await;
+    assert_eq!(server.stats().snapshot().requests_handled, REQUESTS as u64);
 }
 
 #[tokio::test]
