@@ -147,3 +147,32 @@ async fn scylla_driver_prepared_statements_and_token_routing() {
     }
     assert_eq!(all, 100);
 }
+
+/// The process settings `meridian start` makes for itself (see `main.rs`): transparent huge
+/// pages off for the whole process, and the storage engine's flush and compaction threads at
+/// a lower CPU priority than the request threads.
+#[test]
+fn the_node_process_runs_without_huge_pages_and_with_niced_background_threads() {
+    let node = start_node();
+    let pid = node.child.id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(
+        status.lines().any(|l| l == "THP_enabled:\t0"),
+        "transparent huge pages still enabled:\n{status}"
+    );
+    let mut niced = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap();
+        let name = name.trim();
+        if name == "meridian-flush" || name.starts_with("meridian-compac") {
+            let stat = std::fs::read_to_string(path.join("stat")).unwrap();
+            // Fields after the parenthesised name: state is field 3, nice is field 19.
+            let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+            let nice: i32 = after_name.split(' ').nth(16).unwrap().parse().unwrap();
+            niced.push((name.to_owned(), nice));
+        }
+    }
+    assert_eq!(niced.len(), 2, "{niced:?}");
+    assert!(niced.iter().all(|(_, nice)| *nice == 10), "{niced:?}");
+}
