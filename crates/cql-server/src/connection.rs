@@ -77,6 +77,11 @@ const MAX_READ_RESERVE_BYTES: usize = 1024 * 1024;
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 /// Frames the writer takes from its queue before it flushes, so EVENTs are not starved.
 const MAX_FRAMES_PER_FLUSH: usize = 256;
+/// Most time the reader spends running requests itself between two socket reads. Requests
+/// read after that go straight to tasks of their own, which other workers can take: a busy
+/// connection is not held to one core, and later requests of a burst do not queue behind a
+/// long run of earlier ones.
+const MAX_INLINE_WORK_PER_READ: Duration = Duration::from_millis(1);
 /// Most responses the reader batches before handing them to the writer.
 const MAX_BATCH_FRAMES: usize = 64;
 /// Most response bytes the reader batches before handing them to the writer.
@@ -211,6 +216,7 @@ pub(crate) async fn serve_connection<H: RequestHandler>(
         last_read_at: now,
         batch: Vec::new(),
         batch_bytes: 0,
+        inline_started: None,
     };
     let end = connection.read_loop(&mut read_half).await;
     debug!(%peer, ?end, "connection stopped reading");
@@ -243,6 +249,8 @@ struct Connection<H: RequestHandler> {
     /// the writer together (see [`Connection::dispatch`]).
     batch: Vec<Bytes>,
     batch_bytes: usize,
+    /// When the reader first ran a request itself since its last socket read.
+    inline_started: Option<Instant>,
 }
 
 impl<H: RequestHandler> Connection<H> {
@@ -280,6 +288,7 @@ impl<H: RequestHandler> Connection<H> {
             if let Flow::Stop = self.flush_batch().await {
                 return ReadEnd::Stopped;
             }
+            self.inline_started = None;
             reserve_for_next_frame(&mut buf);
             let deadline = self.deadline();
             let read = tokio::select! {
@@ -548,7 +557,8 @@ impl<H: RequestHandler> Connection<H> {
     /// it read, so a burst of requests costs one hand-off to the writer and one socket
     /// write instead of a task and a wake-up each. A request still waiting after that poll
     /// (replicas, disk reads on the blocking pool) continues in a task of its own and
-    /// queues its answer itself.
+    /// queues its answer itself, as does every request once the reader has spent
+    /// [`MAX_INLINE_WORK_PER_READ`] on requests since it last read the socket.
     async fn dispatch(&mut self, frame: Frame) -> Flow {
         let permits = Arc::clone(&self.permits);
         if permits.available_permits() == 0 {
@@ -588,7 +598,13 @@ impl<H: RequestHandler> Connection<H> {
             slot,
         };
         let mut response = Box::pin(task.respond());
-        let polled = std::future::poll_fn(|cx| Poll::Ready(response.as_mut().poll(cx))).await;
+        let now = Instant::now();
+        let started = *self.inline_started.get_or_insert(now);
+        let polled = if now.duration_since(started) < MAX_INLINE_WORK_PER_READ {
+            std::future::poll_fn(|cx| Poll::Ready(response.as_mut().poll(cx))).await
+        } else {
+            Poll::Pending
+        };
         match polled {
             Poll::Ready(Some((bytes, permit))) => {
                 self.batch_bytes += bytes.len();
@@ -602,6 +618,7 @@ impl<H: RequestHandler> Connection<H> {
             }
             Poll::Ready(None) => Flow::Continue,
             Poll::Pending => {
+                self.core.stats.add_requests_in_tasks(1);
                 let core = Arc::clone(&self.core);
                 let tx = self.tx.clone();
                 self.core.tasks.spawn(async move {

@@ -18,6 +18,7 @@ pub struct ServerStats {
     connections_active: AtomicU64,
     frames_received: AtomicU64,
     requests_handled: AtomicU64,
+    requests_in_tasks: AtomicU64,
     requests_in_flight: AtomicU64,
     requests_overloaded: AtomicU64,
     protocol_errors: AtomicU64,
@@ -42,6 +43,9 @@ pub struct StatsSnapshot {
     pub frames_received: u64,
     /// QUERY/PREPARE/EXECUTE/BATCH requests passed to the handler.
     pub requests_handled: u64,
+    /// Of those, the ones that ran in a task of their own: not complete after the reader's
+    /// first poll, or read after the reader's inline time budget was spent.
+    pub requests_in_tasks: u64,
     /// Handler requests currently running (gauge).
     pub requests_in_flight: u64,
     /// Requests answered OVERLOADED because `max_concurrent_requests_total` was reached.
@@ -83,6 +87,7 @@ impl ServerStats {
             connections_active: get(&self.connections_active),
             frames_received: get(&self.frames_received),
             requests_handled: get(&self.requests_handled),
+            requests_in_tasks: get(&self.requests_in_tasks),
             requests_in_flight: get(&self.requests_in_flight),
             requests_overloaded: get(&self.requests_overloaded),
             protocol_errors: get(&self.protocol_errors),
@@ -114,6 +119,8 @@ impl ServerStats {
         add_frames_received => frames_received,
         /// Counts handler requests.
         add_requests_handled => requests_handled,
+        /// Counts handler requests run in their own task.
+        add_requests_in_tasks => requests_in_tasks,
         /// Counts OVERLOADED answers.
         add_requests_overloaded => requests_overloaded,
         /// Counts PROTOCOL_ERROR answers.

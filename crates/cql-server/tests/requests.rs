@@ -71,6 +71,39 @@ async fn a_burst_followed_by_end_of_input_is_answered_in_full() {
     assert_eq!(server.stats().snapshot().requests_handled, REQUESTS as u64);
 }
 
+/// The reader runs requests itself for at most a millisecond between socket reads; requests
+/// after that run in tasks of their own (on other workers when there are any).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reader_hands_requests_to_tasks_once_its_inline_budget_is_spent() {
+    let server = start(config(), TestHandler::new()).await;
+    let mut client = Client::ready(server.local_addr()).await;
+    let mut burst = BytesMut::new();
+    for stream in 0..4 {
+        burst.extend_from_slice(&client.encode(stream, query(&format!("BUSY 3 b{stream}"))));
+    }
+    client.send_raw(&burst).await;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..4 {
+        let (stream, response) = client.recv().await;
+        assert_eq!(texts(&response), vec![format!("b{}", stream.0)]);
+        assert!(seen.insert(stream.0));
+    }
+    let snapshot = server.stats().snapshot();
+    assert_eq!(snapshot.requests_handled, 4);
+    // The first ran inline for 3 ms; unless TCP split the burst, the other three did not.
+    assert!(
+        snapshot.requests_in_tasks >= 1,
+        "every request ran inline: {snapshot:?}"
+    );
+    // Requests that complete at once and are few stay with the reader.
+    let before = snapshot.requests_in_tasks;
+    assert_eq!(
+        texts(&client.request(9, query("ECHO quick")).await),
+        vec!["quick"]
+    );
+    assert_eq!(server.stats().snapshot().requests_in_tasks, before);
+}
+
 #[tokio::test]
 async fn requests_beyond_the_total_limit_are_overloaded() {
     let handler = TestHandler::new();

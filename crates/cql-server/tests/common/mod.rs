@@ -142,6 +142,12 @@ impl RequestHandler for TestHandler {
                 tokio::time::sleep(Duration::from_millis(ms.parse().expect("ms"))).await;
                 text_rows(&[tag])
             }
+            // Keeps the thread busy (a statement doing synchronous work) before answering.
+            "BUSY" => {
+                let (ms, tag) = rest.split_once(' ').unwrap_or((rest, ""));
+                std::thread::sleep(Duration::from_millis(ms.parse().expect("ms")));
+                text_rows(&[tag])
+            }
             "WAIT" => {
                 self.entered.fetch_add(1, Ordering::SeqCst);
                 self.gate.acquire().await.expect("gate open").forget();
