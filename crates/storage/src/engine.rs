@@ -466,13 +466,7 @@ impl Engine {
     /// reads. Fails without applying anything if a table is unknown, the mutation is too
     /// large, memtables stay full, or the commit log has failed.
     pub fn apply(&self, mutation: Mutation) -> Result<(), StorageError> {
-        match self.apply_inner(mutation, true) {
-            Ok(()) => Ok(()),
-            Err(TryApplyError::Failed(e)) => Err(e),
-            Err(TryApplyError::WouldBlock(_)) => {
-                unreachable!("apply_inner only refuses to wait when told not to")
-            }
-        }
+        self.apply_now(mutation, true)
     }
 
     /// [`Engine::apply`] without waiting: an async caller may run it on its own thread.
@@ -484,19 +478,14 @@ impl Engine {
     /// `WRITE_BUFFER_LIMIT_BYTES`, or after a wait for a preallocated segment at a segment
     /// boundary, both bounded) and memtable inserts.
     pub fn try_apply(&self, mutation: Mutation) -> Result<(), TryApplyError> {
-        self.apply_inner(mutation, false)
-    }
-
-    fn apply_inner(&self, mutation: Mutation, may_wait: bool) -> Result<(), TryApplyError> {
         let inner = &self.inner;
-        if !may_wait
-            && (matches!(inner.config.commitlog_sync, SyncMode::Batch { .. })
-                || inner.memtable_bytes.load(AtomicOrdering::Acquire)
-                    >= inner.config.memtable_space_bytes)
+        if matches!(inner.config.commitlog_sync, SyncMode::Batch { .. })
+            || inner.memtable_bytes.load(AtomicOrdering::Acquire)
+                >= inner.config.memtable_space_bytes
         {
             return Err(TryApplyError::WouldBlock(mutation));
         }
-        self.apply_now(mutation, may_wait)
+        self.apply_now(mutation, false)
             .map_err(TryApplyError::Failed)
     }
 
