@@ -311,6 +311,19 @@ impl Coordinator {
             });
         }
 
+        if hinted.is_empty() {
+            let done = {
+                let acked = tracker.acked.lock();
+                replicas.iter().all(|h| acked.contains(h)) && req.satisfied(&acked)
+            };
+            if done {
+                // Every replica answered already (a local-only write applied inline): no
+                // hint can be due and no acknowledgement is still to come.
+                self.pending_writes.lock().remove(&write_id);
+                return Ok(());
+            }
+        }
+
         let deadline = tokio::time::Instant::now() + self.config.write_timeout;
         // Replicas still silent at the deadline get hints. Spawned before waiting, so that
         // they are stored (and the tracker forgotten) even if the caller stops waiting for
@@ -322,15 +335,6 @@ impl Coordinator {
             .copied()
             .filter(|h| !hinted.contains(h))
             .collect();
-        if hinted.is_empty() {
-            let acked = tracker.acked();
-            if replicas.iter().all(|h| acked.contains(h)) && req.satisfied(&acked) {
-                // Every replica answered already (a local-only write applied inline): no
-                // hint can be due and no acknowledgement is still to come.
-                self.pending_writes.lock().remove(&write_id);
-                return Ok(());
-            }
-        }
         let background = tracker.clone();
         tokio::spawn(async move {
             loop {
