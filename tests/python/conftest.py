@@ -25,6 +25,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    pass
+
+
 class MeridianNode:
     def __init__(self, data_dir, port, extra_args=()):
         self.data_dir = data_dir
@@ -34,9 +38,22 @@ class MeridianNode:
         self.storage_port = free_port()
         self.admin_port = free_port()
         self.proc = None
+        self.started = False
         self.log_path = os.path.join(os.path.dirname(os.path.abspath(data_dir)), f"meridian-{port}.log")
 
     def start(self, timeout=30):
+        # A port found free can be taken by another connection before the node binds it; on
+        # the first start (nobody holds these ports yet) such a node is started on new ones.
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if self.started or attempt == 2:
+                    raise
+                self.port, self.storage_port, self.admin_port = free_port(), free_port(), free_port()
+
+    def _start(self, timeout):
+        log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [BINARY, "start", "--data-dir", self.data_dir, "--cql-port", str(self.port),
@@ -49,8 +66,13 @@ class MeridianNode:
         while time.time() < deadline:
             line = self.proc.stdout.readline().decode()
             if "Meridian is ready" in line:
+                self.started = True
                 return
             if self.proc.poll() is not None:
+                with open(self.log_path, "rb") as f:
+                    f.seek(log_start)
+                    if b"Address already in use" in f.read():
+                        raise PortTaken(self.log_path)
                 raise RuntimeError(f"meridian exited with {self.proc.returncode}; see {self.log_path}")
         raise RuntimeError("meridian did not become ready in time")
 

@@ -45,14 +45,6 @@ struct TestNode {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn strategy() -> ReplicationStrategy {
     ReplicationStrategy::NetworkTopology {
         datacenters: BTreeMap::from([("east".to_string(), 3), ("west".to_string(), 3)]),
@@ -83,7 +75,6 @@ fn members() -> Vec<MemberInfo> {
             tokens: tokens.clone(),
         })
         .unwrap();
-        let port = free_port();
         infos.push(MemberInfo {
             host_id,
             generation: 1,
@@ -92,7 +83,10 @@ fn members() -> Vec<MemberInfo> {
             rack: rack.into(),
             tokens,
             state: NodeState::Normal,
-            internode_address: SocketAddr::from(([127, 0, 0, 1], port)),
+            // Port 0 until the node's messaging has bound: `start_cluster_with` then announces
+            // the bound address. (Choosing a free port first and binding it later raced with
+            // the ephemeral ports of the other tests' connections: AddrInUse in CI.)
+            internode_address: SocketAddr::from(([127, 0, 0, 1], 0)),
             cql_address: SocketAddr::from(([127, 0, 0, 1], 9042)),
             schema_version: None,
             release_version: "5.0.0".into(),
@@ -114,6 +108,7 @@ async fn start_cluster_with(adjust: impl Fn(&mut CoordinatorConfig)) -> Vec<Test
     };
     let mut nodes = Vec::new();
     for info in &infos {
+        let mut info = info.clone();
         let dir = tempfile::tempdir().unwrap();
         let options = TableOptions::new(TABLE, "ks", "t", ClusteringComparator::empty());
         let (engine, _) = Engine::open(EngineConfig::new(dir.path()), vec![options]).unwrap();
@@ -135,18 +130,24 @@ async fn start_cluster_with(adjust: impl Fn(&mut CoordinatorConfig)) -> Vec<Test
         )
         .await
         .unwrap();
+        info.internode_address = messaging.local_addr();
         coordinator.attach_messaging(messaging.clone());
         coordinator.set_batchlog(Arc::new(
             BatchlogStore::open(&dir.path().join("batchlog")).unwrap(),
         ));
         nodes.push(TestNode {
-            info: info.clone(),
+            info,
             membership,
             coordinator,
             messaging,
             engine,
             _dir: dir,
         });
+    }
+    for node in &nodes {
+        for other in &nodes {
+            node.membership.set_member(other.info.clone());
+        }
     }
     nodes
 }

@@ -63,7 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Start(args) => match run_start(args) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("meridian: {e:#}");
+                eprintln!("meridian: {}", error_chain(&e));
                 std::process::ExitCode::from(1)
             }
         },
@@ -75,6 +75,22 @@ fn main() -> std::process::ExitCode {
             }
         },
     }
+}
+
+/// The error and its causes joined by ": ", leaving out a cause whose text the message before
+/// it already carries (our library errors name their source in their own message).
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if !text.ends_with(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 fn run_start(args: StartArgs) -> anyhow::Result<()> {
@@ -287,5 +303,33 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: draining"),
         _ = int.recv() => tracing::info!("SIGINT: draining"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot listen on {addr}: {source}")]
+    struct Listen {
+        addr: &'static str,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use");
+        let error = anyhow::Error::new(Listen {
+            addr: "127.0.0.1:9042",
+            source: io,
+        })
+        .context("listen for CQL");
+        assert_eq!(
+            error_chain(&error),
+            "listen for CQL: cannot listen on 127.0.0.1:9042: Address already in use"
+        );
+        let plain = anyhow::anyhow!("bad value").context("config key cql_port");
+        assert_eq!(error_chain(&plain), "config key cql_port: bad value");
     }
 }

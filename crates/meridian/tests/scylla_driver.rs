@@ -28,7 +28,19 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts a node on free ports. A port found free can be taken by another test's connection
+/// before the node binds it, so a node that exits before it is ready is started again on
+/// other ports (at most three times).
 fn start_node() -> Node {
+    for _attempt in 0..3 {
+        if let Some(node) = try_start_node() {
+            return node;
+        }
+    }
+    panic!("meridian exited before it was ready, three times");
+}
+
+fn try_start_node() -> Option<Node> {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_meridian"))
@@ -43,19 +55,21 @@ fn start_node() -> Node {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     loop {
-        let line = lines
-            .next()
-            .expect("meridian exited before it was ready")
-            .unwrap();
-        if line.contains("Meridian is ready") {
-            break;
+        match lines.next() {
+            Some(Ok(line)) if line.contains("Meridian is ready") => break,
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
         }
     }
-    Node {
+    Some(Node {
         child,
         port,
         _dir: dir,
-    }
+    })
 }
 
 async fn connect(port: u16) -> Session {
