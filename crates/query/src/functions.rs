@@ -65,19 +65,15 @@ fn op_symbol(op: ast::ArithmeticOp) -> char {
     }
 }
 
-/// The internal name of the cast function to `type_name` (`castAsInt`, ...), as Cassandra's
-/// `CastFcts.getFunctionName`.
+/// The name of the cast function to `type_name` (`cast_as_int`, ...), as Cassandra 5's
+/// `CastFcts.getFunctionName` (shown in its error messages).
 pub fn cast_function_name(type_name: &str) -> String {
     let t = if type_name == "varchar" {
         "text"
     } else {
         type_name
     };
-    let mut chars = t.chars();
-    match chars.next() {
-        Some(first) => format!("castAs{}{}", first.to_ascii_uppercase(), chars.as_str()),
-        None => "castAs".to_string(),
-    }
+    format!("cast_as_{}", t.to_ascii_lowercase())
 }
 
 /// What is known of one argument when resolving an overload.
@@ -912,7 +908,7 @@ fn native_overloads(name: &str) -> Vec<ScalarFn> {
                 }
                 return out;
             }
-            if let Some(target) = name.strip_prefix("castAs") {
+            if let Some(target) = name.strip_prefix("cast_as_") {
                 let to = BLOB_CONVERSION_TYPES
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(target))

@@ -25,7 +25,7 @@ use std::cmp::Ordering;
 use bytes::{BufMut, Bytes, BytesMut};
 use meridian_cql_parser::ast;
 use meridian_cql_protocol::Value;
-use meridian_schema::Schema;
+use meridian_schema::{Schema, TableMetadata};
 use meridian_types::cql_type::{compare, validate, CqlType};
 
 use crate::context::{BoundValues, ExecOptions};
@@ -1455,6 +1455,35 @@ pub fn collect_bind_receivers(
 ) -> Result<(), QueryError> {
     let keyspace = receiver.keyspace.clone();
     collect_bind_receivers_in(term, receiver, &keyspace, empty_schema(), out)
+}
+
+/// The receivers of the bind markers in a `token()` restriction's value (`receiver` is the
+/// restriction's bigint token): the arguments of a `token(...)` call there are values of
+/// `table`'s partition key columns, named `arg{i}(system.token)` as Cassandra names them.
+pub fn collect_token_bound_receivers(
+    term: &ast::Term,
+    table: &TableMetadata,
+    receiver: &Receiver,
+    out: &mut Vec<(usize, Receiver)>,
+) -> Result<(), QueryError> {
+    match term {
+        ast::Term::FunctionCall { name, args } if is_token_function(name) => {
+            let pk = table.partition_key_columns();
+            if args.len() != pk.len() {
+                return Err(invalid(format!(
+                    "Invalid number of arguments in call to function system.token: {} required but {} provided",
+                    pk.len(),
+                    args.len()
+                )));
+            }
+            for (i, (arg, column)) in args.iter().zip(pk).enumerate() {
+                let spec = receiver.derive(format!("arg{i}(system.token)"), column.ty.clone());
+                collect_bind_receivers(arg, &spec, out)?;
+            }
+            Ok(())
+        }
+        _ => collect_bind_receivers(term, receiver, out),
+    }
 }
 
 /// [`collect_bind_receivers`] with the statement's keyspace and schema (for user types in

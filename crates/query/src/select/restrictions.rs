@@ -1136,7 +1136,7 @@ impl<'s> WhereClause<'s> {
                 .into_iter()
                 .flatten()
             {
-                crate::terms::collect_bind_receivers(term, &rc, out)?;
+                crate::terms::collect_token_bound_receivers(term, table, &rc, out)?;
             }
         }
         let ck = table.clustering_columns();
@@ -1531,6 +1531,16 @@ impl WhereClause<'_> {
                                         .iter()
                                         .filter_map(|p| ck_cols.get(*p).copied())
                                         .collect();
+                                    if !r.multi && single_null(&sb.value, &bcols, b)? {
+                                        // Cassandra binds a null single-column slice bound
+                                        // as the empty value, which sorts before every other
+                                        // (`c > null` selects every row, `c < null` none);
+                                        // an unset one is an error.
+                                        return Ok(Some(TupleBound {
+                                            values: vec![Bytes::new()],
+                                            inclusive: sb.inclusive,
+                                        }));
+                                    }
                                     Ok(Some(TupleBound {
                                         values: bind_tuple(&sb.value, &bcols, b, false, r.multi)?,
                                         inclusive: sb.inclusive,
@@ -1729,6 +1739,21 @@ fn bind_in_list(
                 }
             }
         }
+    }
+}
+
+/// Whether a single-column value binds to null.
+fn single_null(
+    value: &TupleValue<'_>,
+    cols: &[&ColumnMetadata],
+    b: &Binder<'_>,
+) -> Result<bool, QueryError> {
+    match (value, cols) {
+        (TupleValue::PerColumn(terms), [col]) => match terms.as_slice() {
+            [term] => Ok(matches!(b.eval(term, &col.name, &col.ty)?, TermValue::Null)),
+            _ => Ok(false),
+        },
+        _ => Ok(false),
     }
 }
 

@@ -51,8 +51,10 @@ enum Node {
         kind: WritetimeKind,
         path: Option<Bytes>,
     },
-    /// `token(pk...)`.
+    /// `token(pk...)` of the row's own partition key.
     Token,
+    /// `token(a, ...)` of other values (one per partition key column).
+    TokenOf(Vec<Node>),
     /// A constant (bound term).
     Const(Option<Bytes>),
     /// A scalar function.
@@ -292,7 +294,7 @@ impl Compiler<'_, '_, '_, '_> {
                     });
                 }
                 let fname = ast::FunctionName {
-                    keyspace: None,
+                    keyspace: Some(ast::Identifier::new("system")),
                     name: ast::Identifier::new(functions::cast_function_name(ty.name())),
                 };
                 let args = [functions::ArgInfo::Typed {
@@ -304,8 +306,10 @@ impl Compiler<'_, '_, '_, '_> {
                     _ => inner.name.clone(),
                 };
                 let cast_error = || invalid(format!("{shown} cannot be cast to {}", ty.name()));
-                let f = functions::resolve_scalar(&fname, &args, None, &self.scope())
-                    .map_err(|_| cast_error())?
+                // No cast function to that type: "cannot be cast"; one that takes no such
+                // argument: the resolver's "none of its type signatures match" (Cassandra's
+                // `Selectable.WithCast`).
+                let f = functions::resolve_scalar(&fname, &args, None, &self.scope())?
                     .ok_or_else(cast_error)?;
                 Ok(Compiled {
                     name: f.column_name(std::slice::from_ref(&inner.name)),
@@ -523,35 +527,7 @@ impl Compiler<'_, '_, '_, '_> {
             return self.compile(&Selector::CountRows, None, in_aggregate);
         }
         if native && fname == "token" {
-            let pk = self.table.partition_key_columns();
-            let ok = args.len() == pk.len()
-                && args
-                    .iter()
-                    .zip(&pk)
-                    .all(|(a, c)| matches!(a, Selector::Column(id) if id.as_str() == c.name));
-            if !ok {
-                return Err(invalid(format!(
-                    "Invalid arguments for function token: expected the partition key columns ({})",
-                    pk.iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-            for c in &pk {
-                self.reference(c);
-            }
-            return Ok(Compiled {
-                name: format!(
-                    "system.token({})",
-                    pk.iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                ty: CqlType::Bigint,
-                node: Node::Token,
-            });
+            return self.token(args, in_aggregate);
         }
         if native && functions::is_aggregate(fname) {
             if in_aggregate {
@@ -580,6 +556,72 @@ impl Compiler<'_, '_, '_, '_> {
         }
         let args: Vec<&Selector> = args.iter().collect();
         self.scalar_call(name, &args, in_aggregate)
+    }
+
+    /// `token(a, ...)`: the token of the partition key made of the arguments, one per
+    /// partition key column and of its type (`token(5)` as well as `token(k)`). The table's own
+    /// partition key columns read the row's token directly.
+    fn token(&mut self, args: &[Selector], in_aggregate: bool) -> Result<Compiled, QueryError> {
+        let pk = self.table.partition_key_columns();
+        if args.len() != pk.len() {
+            return Err(invalid(format!(
+                "Invalid number of arguments in call to function system.token: {} required but {} provided",
+                pk.len(),
+                args.len()
+            )));
+        }
+        let own_key = args
+            .iter()
+            .zip(&pk)
+            .all(|(a, c)| matches!(a, Selector::Column(id) if id.as_str() == c.name));
+        if own_key {
+            for c in &pk {
+                self.reference(c);
+            }
+            return Ok(Compiled {
+                name: format!(
+                    "system.token({})",
+                    pk.iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                ty: CqlType::Bigint,
+                node: Node::Token,
+            });
+        }
+        let mut nodes = Vec::with_capacity(args.len());
+        let mut names = Vec::with_capacity(args.len());
+        for (i, (arg, column)) in args.iter().zip(&pk).enumerate() {
+            let type_error = |shown: &str| {
+                invalid(format!(
+                    "Type error: {shown} cannot be passed as argument {i} of function system.token of type {}",
+                    column.ty
+                ))
+            };
+            if let Selector::Term(term) = arg {
+                let fits = crate::terms::test_assignment(
+                    term,
+                    &column.ty,
+                    &self.table.keyspace,
+                    self.schema,
+                );
+                if !fits.is_assignable() {
+                    return Err(type_error(&crate::terms::term_text(term)));
+                }
+            }
+            let compiled = self.compile(arg, Some(&column.ty), in_aggregate)?;
+            if compiled.ty.unfrozen() != column.ty.unfrozen() {
+                return Err(type_error(&compiled.name));
+            }
+            names.push(compiled.name);
+            nodes.push(compiled.node);
+        }
+        Ok(Compiled {
+            name: format!("system.token({})", names.join(", ")),
+            ty: CqlType::Bigint,
+            node: Node::TokenOf(nodes),
+        })
     }
 
     /// A scalar function call: arguments of known type are compiled first, terms are then
@@ -898,6 +940,24 @@ impl EvalCtx<'_> {
                 }
             },
             Node::Token => row.map(|r| token_bytes(r.token())),
+            Node::TokenOf(args) => {
+                let mut parts = Vec::with_capacity(args.len());
+                for a in args {
+                    match self.eval(a, row)? {
+                        Some(v) => parts.push(v),
+                        None => return Ok(None),
+                    }
+                }
+                let key = match parts.as_slice() {
+                    [only] => only.to_vec(),
+                    _ => {
+                        let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_ref()).collect();
+                        meridian_types::token::composite_partition_key(&refs)
+                            .map_err(|e| invalid(format!("Invalid partition key: {e}")))?
+                    }
+                };
+                Some(token_bytes(meridian_types::token::murmur3_token(&key)))
+            }
             Node::Const(v) => v.clone(),
             Node::Aggregate(i) => self.aggs.get(*i).cloned().flatten(),
             Node::Scalar { f, args } => {
