@@ -1126,6 +1126,315 @@ pub struct DropTypeStatement {
     pub name: QualifiedName,
 }
 
+/// A permission of `GRANT` / `REVOKE` / `LIST` (`permission`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// `CREATE`
+    Create,
+    /// `ALTER`
+    Alter,
+    /// `DROP`
+    Drop,
+    /// `SELECT`
+    Select,
+    /// `MODIFY`
+    Modify,
+    /// `AUTHORIZE`
+    Authorize,
+    /// `DESCRIBE`
+    Describe,
+    /// `EXECUTE`
+    Execute,
+    /// `UNMASK`
+    Unmask,
+    /// `SELECT_MASKED`
+    SelectMasked,
+}
+
+impl Permission {
+    /// The keyword, upper case (Cassandra's `Permission` name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::Create => "CREATE",
+            Permission::Alter => "ALTER",
+            Permission::Drop => "DROP",
+            Permission::Select => "SELECT",
+            Permission::Modify => "MODIFY",
+            Permission::Authorize => "AUTHORIZE",
+            Permission::Describe => "DESCRIBE",
+            Permission::Execute => "EXECUTE",
+            Permission::Unmask => "UNMASK",
+            Permission::SelectMasked => "SELECT_MASKED",
+        }
+    }
+}
+
+/// `permissionOrAll`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Permissions {
+    /// `ALL [PERMISSIONS]`
+    All,
+    /// `p [PERMISSION], ...`, in source order.
+    Listed(Vec<Permission>),
+}
+
+/// A resource permissions are granted on (`resource`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// `ALL KEYSPACES`
+    AllKeyspaces,
+    /// `KEYSPACE ks`
+    Keyspace(Identifier),
+    /// `[TABLE] [ks.]t`
+    Table(QualifiedName),
+    /// `ALL TABLES IN KEYSPACE ks`
+    AllTablesInKeyspace(Identifier),
+    /// `ALL ROLES`
+    AllRoles,
+    /// `ROLE r`
+    Role(Identifier),
+    /// `ALL FUNCTIONS`
+    AllFunctions,
+    /// `ALL FUNCTIONS IN KEYSPACE ks`
+    AllFunctionsInKeyspace(Identifier),
+    /// `FUNCTION [ks.]f(types)`
+    Function {
+        /// Function name.
+        name: FunctionName,
+        /// Argument types.
+        arguments: Vec<CqlType>,
+    },
+    /// `ALL MBEANS`
+    AllMbeans,
+    /// `MBEAN 'name'`
+    Mbean(String),
+    /// `MBEANS 'pattern'`
+    Mbeans(String),
+}
+
+/// An option of `CREATE ROLE` / `ALTER ROLE` (`roleOption`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RoleOption {
+    /// `PASSWORD = '...'`
+    Password(String),
+    /// `HASHED PASSWORD = '...'`
+    HashedPassword(String),
+    /// `OPTIONS = {...}`
+    Options(Vec<(Term, Term)>),
+    /// `SUPERUSER = bool`
+    Superuser(bool),
+    /// `LOGIN = bool`
+    Login(bool),
+    /// `ACCESS TO ALL DATACENTERS`
+    AccessToAllDatacenters,
+    /// `ACCESS TO DATACENTERS {'dc', ...}`
+    AccessToDatacenters(Vec<String>),
+    /// `ACCESS FROM ALL CIDRS`
+    AccessFromAllCidrs,
+    /// `ACCESS FROM CIDRS {'group', ...}`
+    AccessFromCidrs(Vec<String>),
+}
+
+/// The password of `CREATE USER` / `ALTER USER` (`userPassword`, no `=`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UserPassword {
+    /// `PASSWORD '...'`
+    Plain(String),
+    /// `HASHED PASSWORD '...'`
+    Hashed(String),
+}
+
+/// Role, user and permission management. Role names are [`Identifier`]s (an unquoted name
+/// lower-cased; a quoted name or string literal as written); user names keep their case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AccessControlStatement {
+    /// `CREATE ROLE [IF NOT EXISTS] r [WITH option AND ...]`
+    CreateRole {
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// Role.
+        name: Identifier,
+        /// Options in source order.
+        options: Vec<RoleOption>,
+    },
+    /// `ALTER ROLE [IF EXISTS] r [WITH option AND ...]`
+    AlterRole {
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// Role.
+        name: Identifier,
+        /// Options in source order.
+        options: Vec<RoleOption>,
+    },
+    /// `DROP ROLE [IF EXISTS] r`
+    DropRole {
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// Role.
+        name: Identifier,
+    },
+    /// `LIST ROLES [OF r] [NORECURSIVE]`
+    ListRoles {
+        /// `OF r`.
+        of: Option<Identifier>,
+        /// Without `NORECURSIVE`.
+        recursive: bool,
+    },
+    /// `CREATE USER [IF NOT EXISTS] u [WITH password] [SUPERUSER|NOSUPERUSER]`
+    CreateUser {
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// User name (case kept).
+        name: String,
+        /// Password.
+        password: Option<UserPassword>,
+        /// `SUPERUSER` / `NOSUPERUSER`.
+        superuser: Option<bool>,
+    },
+    /// `ALTER USER [IF EXISTS] u [WITH password] [SUPERUSER|NOSUPERUSER]`
+    AlterUser {
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// User name (case kept).
+        name: String,
+        /// Password.
+        password: Option<UserPassword>,
+        /// `SUPERUSER` / `NOSUPERUSER`.
+        superuser: Option<bool>,
+    },
+    /// `DROP USER [IF EXISTS] u`
+    DropUser {
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// User name (case kept).
+        name: String,
+    },
+    /// `LIST USERS`
+    ListUsers,
+    /// `GRANT permissions ON resource TO r`
+    GrantPermissions {
+        /// Permissions.
+        permissions: Permissions,
+        /// Resource.
+        resource: Resource,
+        /// Grantee.
+        role: Identifier,
+    },
+    /// `REVOKE permissions ON resource FROM r`
+    RevokePermissions {
+        /// Permissions.
+        permissions: Permissions,
+        /// Resource.
+        resource: Resource,
+        /// Revokee.
+        role: Identifier,
+    },
+    /// `LIST permissions [ON resource] [OF r] [NORECURSIVE]`
+    ListPermissions {
+        /// Permissions.
+        permissions: Permissions,
+        /// Resource.
+        resource: Option<Resource>,
+        /// `OF r`.
+        of: Option<Identifier>,
+        /// Without `NORECURSIVE`.
+        recursive: bool,
+    },
+    /// `GRANT role TO grantee`
+    GrantRole {
+        /// Role granted.
+        role: Identifier,
+        /// Grantee.
+        grantee: Identifier,
+    },
+    /// `REVOKE role FROM revokee`
+    RevokeRole {
+        /// Role revoked.
+        role: Identifier,
+        /// Revokee.
+        revokee: Identifier,
+    },
+}
+
+/// `CREATE [OR REPLACE] FUNCTION`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreateFunctionStatement {
+    /// `OR REPLACE`.
+    pub or_replace: bool,
+    /// `IF NOT EXISTS`.
+    pub if_not_exists: bool,
+    /// Function name.
+    pub name: FunctionName,
+    /// Argument names and types.
+    pub arguments: Vec<(Identifier, CqlType)>,
+    /// `CALLED ON NULL INPUT` (else `RETURNS NULL ON NULL INPUT`).
+    pub called_on_null_input: bool,
+    /// Return type.
+    pub return_type: CqlType,
+    /// Language, lower-cased.
+    pub language: String,
+    /// Body (the string literal's value).
+    pub body: String,
+}
+
+/// `CREATE [OR REPLACE] AGGREGATE`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreateAggregateStatement {
+    /// `OR REPLACE`.
+    pub or_replace: bool,
+    /// `IF NOT EXISTS`.
+    pub if_not_exists: bool,
+    /// Aggregate name.
+    pub name: FunctionName,
+    /// Argument types.
+    pub arguments: Vec<CqlType>,
+    /// `SFUNC`.
+    pub state_function: Identifier,
+    /// `STYPE`.
+    pub state_type: CqlType,
+    /// `FINALFUNC`.
+    pub final_function: Option<Identifier>,
+    /// `INITCOND`.
+    pub initial_condition: Option<Term>,
+}
+
+/// `DROP FUNCTION` / `DROP AGGREGATE`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DropFunctionStatement {
+    /// `DROP AGGREGATE` (else `DROP FUNCTION`).
+    pub aggregate: bool,
+    /// `IF EXISTS`.
+    pub if_exists: bool,
+    /// Name.
+    pub name: FunctionName,
+    /// Argument types, when given (`f()` is `Some(vec![])`).
+    pub arguments: Option<Vec<CqlType>>,
+}
+
+/// `CREATE TRIGGER`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreateTriggerStatement {
+    /// `IF NOT EXISTS`.
+    pub if_not_exists: bool,
+    /// Trigger name.
+    pub name: Identifier,
+    /// Table.
+    pub table: QualifiedName,
+    /// Trigger class (the string literal's value).
+    pub class: String,
+}
+
+/// `DROP TRIGGER`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DropTriggerStatement {
+    /// `IF EXISTS`.
+    pub if_exists: bool,
+    /// Trigger name.
+    pub name: Identifier,
+    /// Table.
+    pub table: QualifiedName,
+}
+
 /// What a secondary index indexes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IndexTarget {
@@ -1308,6 +1617,18 @@ pub enum Statement {
     DropMaterializedView(DropMaterializedViewStatement),
     /// `DESCRIBE` / `DESC`
     Describe(DescribeStatement),
+    /// Roles, users and permissions.
+    AccessControl(AccessControlStatement),
+    /// `CREATE FUNCTION`
+    CreateFunction(CreateFunctionStatement),
+    /// `CREATE AGGREGATE`
+    CreateAggregate(CreateAggregateStatement),
+    /// `DROP FUNCTION` / `DROP AGGREGATE`
+    DropFunction(DropFunctionStatement),
+    /// `CREATE TRIGGER`
+    CreateTrigger(CreateTriggerStatement),
+    /// `DROP TRIGGER`
+    DropTrigger(DropTriggerStatement),
 }
 
 impl Statement {
@@ -1350,6 +1671,27 @@ impl Statement {
             Statement::AlterMaterializedView(_) => "ALTER MATERIALIZED VIEW",
             Statement::DropMaterializedView(_) => "DROP MATERIALIZED VIEW",
             Statement::Describe(_) => "DESCRIBE",
+            Statement::AccessControl(a) => match a {
+                AccessControlStatement::CreateRole { .. } => "CREATE ROLE",
+                AccessControlStatement::AlterRole { .. } => "ALTER ROLE",
+                AccessControlStatement::DropRole { .. } => "DROP ROLE",
+                AccessControlStatement::ListRoles { .. } => "LIST ROLES",
+                AccessControlStatement::CreateUser { .. } => "CREATE USER",
+                AccessControlStatement::AlterUser { .. } => "ALTER USER",
+                AccessControlStatement::DropUser { .. } => "DROP USER",
+                AccessControlStatement::ListUsers => "LIST USERS",
+                AccessControlStatement::GrantPermissions { .. } => "GRANT",
+                AccessControlStatement::RevokePermissions { .. } => "REVOKE",
+                AccessControlStatement::ListPermissions { .. } => "LIST PERMISSIONS",
+                AccessControlStatement::GrantRole { .. } => "GRANT ROLE",
+                AccessControlStatement::RevokeRole { .. } => "REVOKE ROLE",
+            },
+            Statement::CreateFunction(_) => "CREATE FUNCTION",
+            Statement::CreateAggregate(_) => "CREATE AGGREGATE",
+            Statement::DropFunction(d) if d.aggregate => "DROP AGGREGATE",
+            Statement::DropFunction(_) => "DROP FUNCTION",
+            Statement::CreateTrigger(_) => "CREATE TRIGGER",
+            Statement::DropTrigger(_) => "DROP TRIGGER",
         }
     }
 }

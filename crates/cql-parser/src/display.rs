@@ -825,9 +825,339 @@ impl Display for IndexTarget {
     }
 }
 
+/// A role name: an identifier, or `''` for the empty name (only a string literal can be empty).
+struct RoleName<'a>(&'a Identifier);
+
+impl Display for RoleName<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.0.as_str().is_empty() {
+            f.write_str("''")
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+/// A user name: always a string literal (user names keep their case; quoted names are refused).
+struct UserName<'a>(&'a str);
+
+impl Display for UserName<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_quoted(f, self.0, '\'')
+    }
+}
+
+fn write_string_set(f: &mut Formatter<'_>, values: &[String]) -> fmt::Result {
+    f.write_str("{")?;
+    write_list(f, values, ", ", |f, v| write_quoted(f, v, '\''))?;
+    f.write_str("}")
+}
+
+impl Display for RoleOption {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            RoleOption::Password(p) => {
+                f.write_str("PASSWORD = ")?;
+                write_quoted(f, p, '\'')
+            }
+            RoleOption::HashedPassword(p) => {
+                f.write_str("HASHED PASSWORD = ")?;
+                write_quoted(f, p, '\'')
+            }
+            RoleOption::Options(entries) => {
+                f.write_str("OPTIONS = {")?;
+                write_list(f, entries, ", ", |f, (k, v)| write!(f, "{k}: {v}"))?;
+                f.write_str("}")
+            }
+            RoleOption::Superuser(b) => write!(f, "SUPERUSER = {b}"),
+            RoleOption::Login(b) => write!(f, "LOGIN = {b}"),
+            RoleOption::AccessToAllDatacenters => f.write_str("ACCESS TO ALL DATACENTERS"),
+            RoleOption::AccessToDatacenters(dcs) => {
+                f.write_str("ACCESS TO DATACENTERS ")?;
+                write_string_set(f, dcs)
+            }
+            RoleOption::AccessFromAllCidrs => f.write_str("ACCESS FROM ALL CIDRS"),
+            RoleOption::AccessFromCidrs(groups) => {
+                f.write_str("ACCESS FROM CIDRS ")?;
+                write_string_set(f, groups)
+            }
+        }
+    }
+}
+
+fn write_role_options(f: &mut Formatter<'_>, options: &[RoleOption]) -> fmt::Result {
+    if !options.is_empty() {
+        f.write_str(" WITH ")?;
+        write_list(f, options, " AND ", |f, o| write!(f, "{o}"))?;
+    }
+    Ok(())
+}
+
+fn write_user_options(
+    f: &mut Formatter<'_>,
+    password: &Option<UserPassword>,
+    superuser: Option<bool>,
+) -> fmt::Result {
+    match password {
+        Some(UserPassword::Plain(p)) => {
+            f.write_str(" WITH PASSWORD ")?;
+            write_quoted(f, p, '\'')?;
+        }
+        Some(UserPassword::Hashed(p)) => {
+            f.write_str(" WITH HASHED PASSWORD ")?;
+            write_quoted(f, p, '\'')?;
+        }
+        None => {}
+    }
+    match superuser {
+        Some(true) => f.write_str(" SUPERUSER"),
+        Some(false) => f.write_str(" NOSUPERUSER"),
+        None => Ok(()),
+    }
+}
+
+impl Display for Permissions {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Permissions::All => f.write_str("ALL PERMISSIONS"),
+            Permissions::Listed(ps) => write_list(f, ps, ", ", |f, p| f.write_str(p.name())),
+        }
+    }
+}
+
+fn write_types(f: &mut Formatter<'_>, types: &[CqlType]) -> fmt::Result {
+    f.write_str("(")?;
+    comma(f, types)?;
+    f.write_str(")")
+}
+
+impl Display for Resource {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Resource::AllKeyspaces => f.write_str("ALL KEYSPACES"),
+            Resource::Keyspace(ks) => write!(f, "KEYSPACE {ks}"),
+            Resource::Table(t) => write!(f, "TABLE {t}"),
+            Resource::AllTablesInKeyspace(ks) => write!(f, "ALL TABLES IN KEYSPACE {ks}"),
+            Resource::AllRoles => f.write_str("ALL ROLES"),
+            Resource::Role(r) => write!(f, "ROLE {}", RoleName(r)),
+            Resource::AllFunctions => f.write_str("ALL FUNCTIONS"),
+            Resource::AllFunctionsInKeyspace(ks) => write!(f, "ALL FUNCTIONS IN KEYSPACE {ks}"),
+            Resource::Function { name, arguments } => {
+                write!(f, "FUNCTION {name}")?;
+                write_types(f, arguments)
+            }
+            Resource::AllMbeans => f.write_str("ALL MBEANS"),
+            Resource::Mbean(name) => {
+                f.write_str("MBEAN ")?;
+                write_quoted(f, name, '\'')
+            }
+            Resource::Mbeans(pattern) => {
+                f.write_str("MBEANS ")?;
+                write_quoted(f, pattern, '\'')
+            }
+        }
+    }
+}
+
+fn write_of_recursive(
+    f: &mut Formatter<'_>,
+    of: &Option<Identifier>,
+    recursive: bool,
+) -> fmt::Result {
+    if let Some(r) = of {
+        write!(f, " OF {}", RoleName(r))?;
+    }
+    if !recursive {
+        f.write_str(" NORECURSIVE")?;
+    }
+    Ok(())
+}
+
+impl Display for AccessControlStatement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        use AccessControlStatement as A;
+        match self {
+            A::CreateRole {
+                if_not_exists,
+                name,
+                options,
+            } => {
+                f.write_str("CREATE ROLE ")?;
+                write_if_not_exists(f, *if_not_exists)?;
+                write!(f, "{}", RoleName(name))?;
+                write_role_options(f, options)
+            }
+            A::AlterRole {
+                if_exists,
+                name,
+                options,
+            } => {
+                f.write_str("ALTER ROLE ")?;
+                write_if_exists(f, *if_exists)?;
+                write!(f, "{}", RoleName(name))?;
+                write_role_options(f, options)
+            }
+            A::DropRole { if_exists, name } => {
+                f.write_str("DROP ROLE ")?;
+                write_if_exists(f, *if_exists)?;
+                write!(f, "{}", RoleName(name))
+            }
+            A::ListRoles { of, recursive } => {
+                f.write_str("LIST ROLES")?;
+                write_of_recursive(f, of, *recursive)
+            }
+            A::CreateUser {
+                if_not_exists,
+                name,
+                password,
+                superuser,
+            } => {
+                f.write_str("CREATE USER ")?;
+                write_if_not_exists(f, *if_not_exists)?;
+                write!(f, "{}", UserName(name))?;
+                write_user_options(f, password, *superuser)
+            }
+            A::AlterUser {
+                if_exists,
+                name,
+                password,
+                superuser,
+            } => {
+                f.write_str("ALTER USER ")?;
+                write_if_exists(f, *if_exists)?;
+                write!(f, "{}", UserName(name))?;
+                write_user_options(f, password, *superuser)
+            }
+            A::DropUser { if_exists, name } => {
+                f.write_str("DROP USER ")?;
+                write_if_exists(f, *if_exists)?;
+                write!(f, "{}", UserName(name))
+            }
+            A::ListUsers => f.write_str("LIST USERS"),
+            A::GrantPermissions {
+                permissions,
+                resource,
+                role,
+            } => write!(f, "GRANT {permissions} ON {resource} TO {}", RoleName(role)),
+            A::RevokePermissions {
+                permissions,
+                resource,
+                role,
+            } => write!(
+                f,
+                "REVOKE {permissions} ON {resource} FROM {}",
+                RoleName(role)
+            ),
+            A::ListPermissions {
+                permissions,
+                resource,
+                of,
+                recursive,
+            } => {
+                write!(f, "LIST {permissions}")?;
+                if let Some(r) = resource {
+                    write!(f, " ON {r}")?;
+                }
+                write_of_recursive(f, of, *recursive)
+            }
+            A::GrantRole { role, grantee } => {
+                write!(f, "GRANT {} TO {}", RoleName(role), RoleName(grantee))
+            }
+            A::RevokeRole { role, revokee } => {
+                write!(f, "REVOKE {} FROM {}", RoleName(role), RoleName(revokee))
+            }
+        }
+    }
+}
+
+fn write_or_replace(f: &mut Formatter<'_>, yes: bool) -> fmt::Result {
+    if yes {
+        f.write_str("OR REPLACE ")?;
+    }
+    Ok(())
+}
+
+impl Display for CreateFunctionStatement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("CREATE ")?;
+        write_or_replace(f, self.or_replace)?;
+        f.write_str("FUNCTION ")?;
+        write_if_not_exists(f, self.if_not_exists)?;
+        write!(f, "{}(", self.name)?;
+        write_list(f, &self.arguments, ", ", |f, (n, t)| write!(f, "{n} {t}"))?;
+        f.write_str(") ")?;
+        f.write_str(if self.called_on_null_input {
+            "CALLED"
+        } else {
+            "RETURNS NULL"
+        })?;
+        write!(f, " ON NULL INPUT RETURNS {} LANGUAGE ", self.return_type)?;
+        write_ident(
+            f,
+            &Identifier::new(self.language.clone()),
+            IdentContext::General,
+        )?;
+        f.write_str(" AS ")?;
+        write_quoted(f, &self.body, '\'')
+    }
+}
+
+impl Display for CreateAggregateStatement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("CREATE ")?;
+        write_or_replace(f, self.or_replace)?;
+        f.write_str("AGGREGATE ")?;
+        write_if_not_exists(f, self.if_not_exists)?;
+        write!(f, "{}", self.name)?;
+        write_types(f, &self.arguments)?;
+        f.write_str(" SFUNC ")?;
+        write_ident(f, &self.state_function, IdentContext::FunctionName)?;
+        write!(f, " STYPE {}", self.state_type)?;
+        if let Some(ff) = &self.final_function {
+            f.write_str(" FINALFUNC ")?;
+            write_ident(f, ff, IdentContext::FunctionName)?;
+        }
+        if let Some(t) = &self.initial_condition {
+            write!(f, " INITCOND {t}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for DropFunctionStatement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.aggregate {
+            "DROP AGGREGATE "
+        } else {
+            "DROP FUNCTION "
+        })?;
+        write_if_exists(f, self.if_exists)?;
+        write!(f, "{}", self.name)?;
+        if let Some(args) = &self.arguments {
+            write_types(f, args)?;
+        }
+        Ok(())
+    }
+}
+
 impl Display for Statement {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
+            Statement::AccessControl(s) => write!(f, "{s}"),
+            Statement::CreateFunction(s) => write!(f, "{s}"),
+            Statement::CreateAggregate(s) => write!(f, "{s}"),
+            Statement::DropFunction(s) => write!(f, "{s}"),
+            Statement::CreateTrigger(s) => {
+                f.write_str("CREATE TRIGGER ")?;
+                write_if_not_exists(f, s.if_not_exists)?;
+                write!(f, "{} ON {} USING ", s.name, s.table)?;
+                write_quoted(f, &s.class, '\'')
+            }
+            Statement::DropTrigger(s) => {
+                f.write_str("DROP TRIGGER ")?;
+                write_if_exists(f, s.if_exists)?;
+                write!(f, "{} ON {}", s.name, s.table)
+            }
             Statement::Select(s) => write!(f, "{s}"),
             Statement::Insert(s) => write!(f, "{s}"),
             Statement::Update(s) => write!(f, "{s}"),

@@ -53,7 +53,17 @@ pub(crate) fn collect_statement_markers<'a>(stmt: &'a Statement, out: &mut Vec<&
         | Statement::DropIndex(_)
         | Statement::AlterMaterializedView(_)
         | Statement::DropMaterializedView(_)
-        | Statement::Describe(_) => {}
+        | Statement::Describe(_)
+        | Statement::AccessControl(_)
+        | Statement::CreateFunction(_)
+        | Statement::DropFunction(_)
+        | Statement::CreateTrigger(_)
+        | Statement::DropTrigger(_) => {}
+        Statement::CreateAggregate(s) => {
+            if let Some(t) = &s.initial_condition {
+                term(t, out);
+            }
+        }
     }
 }
 

@@ -398,6 +398,21 @@ fn statement() -> impl Strategy<Value = String> {
                     _ => s,
                 })
                 .collect();
+            let mut sels = sels;
+            // A leading `json` / `distinct` column reads as the keyword whenever a
+            // selection can follow it (ANTLR's `(K_JSON selectClause)=>` predicate:
+            // `SELECT json * a` is `SELECT JSON *` and fails at `a`, in Cassandra too):
+            // write such a column quoted.
+            for word in ["json", "distinct"] {
+                let first = &sels[0];
+                let leads = first.len() >= word.len()
+                    && first[..word.len()].eq_ignore_ascii_case(word)
+                    && !first[word.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+                if leads {
+                    sels[0] = format!("\"{word}\"{}", &first[word.len()..]);
+                }
+            }
             let mut q = format!("SELECT {mode}{} FROM ks.{table}", sels.join(", "));
             if !rels.is_empty() {
                 q.push_str(&format!(" WHERE {}", rels.join(" AND ")));

@@ -11,6 +11,8 @@
 //! - [`terms`] and [`functions`]: CQL terms (literals, collections, bind markers, function
 //!   calls) evaluated into serialized values for their receivers; native functions.
 //! - [`ddl`] and [`describe`]: schema statements, `USE`, `TRUNCATE`, server-side `DESCRIBE`.
+//! - [`access`]: roles, users, permissions, user-defined functions and aggregates, triggers:
+//!   features Meridian does not have, answered as Cassandra does in its default configuration.
 //! - [`modification`]: `INSERT`, `UPDATE`, `DELETE`, `BATCH`, conditional statements.
 //! - [`select`] and [`virtual_tables`]: `SELECT` on tables and on `system*` virtual tables.
 //! - [`result`]: results and prepared-statement metadata; [`error`]: errors, mapped to CQL
@@ -20,6 +22,7 @@
 //! coordinator (the single-node executor calls the storage engine directly; the coordinator
 //! will sit between them).
 
+pub mod access;
 pub mod context;
 pub mod ddl;
 pub mod describe;

@@ -24,7 +24,7 @@ use crate::context::{BoundValues, ExecOptions, Node, Session};
 use crate::error::QueryError;
 use crate::modification::{self, BatchInput};
 use crate::result::{PreparedInfo, QueryResult, ResultColumn};
-use crate::{ddl, describe, select};
+use crate::{access, ddl, describe, select};
 
 /// Most prepared statements kept; the least recently used is evicted beyond it (drivers
 /// re-prepare on `Unprepared`).
@@ -249,6 +249,12 @@ impl QueryProcessor {
                 modification::execute_batch(node, session, input, options)
             }
             Statement::Describe(d) => describe::execute_with_options(node, session, d, options),
+            Statement::AccessControl(a) => access::execute_access_control(node, a),
+            Statement::CreateFunction(f) => access::create_function(node, session, f),
+            Statement::CreateAggregate(a) => access::create_aggregate(node, session, a),
+            Statement::DropFunction(f) => access::drop_function(node, session, f),
+            Statement::CreateTrigger(t) => access::create_trigger(node, session, t),
+            Statement::DropTrigger(t) => access::drop_trigger(node, session, t),
             _ => ddl::execute(node, session, statement, options),
         }
     }

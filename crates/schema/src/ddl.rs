@@ -316,8 +316,10 @@ fn has_valid_name_characters(name: &str) -> bool {
 }
 
 /// The checks of `AlterSchemaStatement.execute` before a statement is applied.
-fn check_modifiable(schema: &Schema, keyspace: &str) -> Result<(), SchemaError> {
-    if is_local_system_keyspace(keyspace) {
+/// The virtual system keyspaces (`system_views`, `system_virtual_schema`) count as system
+/// keyspaces here (Cassandra 5.0.9: "System keyspace 'system_views' is not user-modifiable").
+pub fn check_modifiable(schema: &Schema, keyspace: &str) -> Result<(), SchemaError> {
+    if is_local_system_keyspace(keyspace) || is_virtual_keyspace(keyspace) {
         return Err(SchemaError::invalid(format!(
             "System keyspace '{keyspace}' is not user-modifiable"
         )));
@@ -325,7 +327,6 @@ fn check_modifiable(schema: &Schema, keyspace: &str) -> Result<(), SchemaError> 
     if schema
         .keyspace(keyspace)
         .is_some_and(KeyspaceSchema::is_virtual)
-        || is_virtual_keyspace(keyspace)
     {
         return Err(SchemaError::invalid(format!(
             "Virtual keyspace '{keyspace}' is not user-modifiable"

@@ -163,7 +163,7 @@ fn keyspace_errors() {
     );
     assert_eq!(
         message(create_keyspace(&mut s, "system_views", simple("1"))),
-        invalid("Virtual keyspace 'system_views' is not user-modifiable")
+        invalid("System keyspace 'system_views' is not user-modifiable")
     );
     assert_eq!(
         message(create_keyspace(&mut s, "bad-name", simple("1"))),

@@ -22,6 +22,7 @@
 //! type hints) are implemented by bounded speculation that restores the
 //! position and bind-marker counter, so parsing time stays linear.
 
+mod dcl;
 mod ddl;
 mod describe;
 mod dml;
@@ -617,12 +618,22 @@ impl<'s> Parser<'s> {
                 TokenKind::Keyword(Materialized) => {
                     Ok(Statement::CreateMaterializedView(self.create_view()?))
                 }
-                TokenKind::Keyword(Function) => Err(self.unsupported("CREATE FUNCTION")),
-                TokenKind::Keyword(Aggregate) => Err(self.unsupported("CREATE AGGREGATE")),
-                TokenKind::Keyword(Or) => Err(self.unsupported("CREATE OR REPLACE")),
-                TokenKind::Keyword(User) => Err(self.unsupported("CREATE USER")),
-                TokenKind::Keyword(Role) => Err(self.unsupported("CREATE ROLE")),
-                TokenKind::Keyword(Trigger) => Err(self.unsupported("CREATE TRIGGER")),
+                TokenKind::Keyword(Function) => {
+                    Ok(Statement::CreateFunction(self.create_function()?))
+                }
+                TokenKind::Keyword(Aggregate) => {
+                    Ok(Statement::CreateAggregate(self.create_aggregate()?))
+                }
+                TokenKind::Keyword(Or) => match self.la(4) {
+                    TokenKind::Keyword(Aggregate) => {
+                        Ok(Statement::CreateAggregate(self.create_aggregate()?))
+                    }
+                    _ => Ok(Statement::CreateFunction(self.create_function()?)),
+                },
+                TokenKind::Keyword(User | Role) => {
+                    Ok(Statement::AccessControl(self.create_role_or_user()?))
+                }
+                TokenKind::Keyword(Trigger) => Ok(Statement::CreateTrigger(self.create_trigger()?)),
                 _ => Err(self.no_viable_at(2)),
             },
             Alter => match self.la(2) {
@@ -634,8 +645,9 @@ impl<'s> Parser<'s> {
                 TokenKind::Keyword(Materialized) => {
                     Ok(Statement::AlterMaterializedView(self.alter_view()?))
                 }
-                TokenKind::Keyword(User) => Err(self.unsupported("ALTER USER")),
-                TokenKind::Keyword(Role) => Err(self.unsupported("ALTER ROLE")),
+                TokenKind::Keyword(User | Role) => {
+                    Ok(Statement::AccessControl(self.alter_role_or_user()?))
+                }
                 _ => Err(self.no_viable_at(2)),
             },
             Drop => match self.la(2) {
@@ -648,17 +660,19 @@ impl<'s> Parser<'s> {
                 TokenKind::Keyword(Materialized) => {
                     Ok(Statement::DropMaterializedView(self.drop_view()?))
                 }
-                TokenKind::Keyword(Function) => Err(self.unsupported("DROP FUNCTION")),
-                TokenKind::Keyword(Aggregate) => Err(self.unsupported("DROP AGGREGATE")),
-                TokenKind::Keyword(User) => Err(self.unsupported("DROP USER")),
-                TokenKind::Keyword(Role) => Err(self.unsupported("DROP ROLE")),
-                TokenKind::Keyword(Trigger) => Err(self.unsupported("DROP TRIGGER")),
+                TokenKind::Keyword(Function | Aggregate) => {
+                    Ok(Statement::DropFunction(self.drop_function()?))
+                }
+                TokenKind::Keyword(User | Role) => {
+                    Ok(Statement::AccessControl(self.drop_role_or_user()?))
+                }
+                TokenKind::Keyword(Trigger) => Ok(Statement::DropTrigger(self.drop_trigger()?)),
                 TokenKind::Keyword(Identity) => Err(self.unsupported("DROP IDENTITY")),
                 _ => Err(self.no_viable_at(2)),
             },
-            Grant => Err(self.unsupported("GRANT")),
-            Revoke => Err(self.unsupported("REVOKE")),
-            List => Err(self.unsupported("LIST")),
+            Grant => Ok(Statement::AccessControl(self.grant_statement()?)),
+            Revoke => Ok(Statement::AccessControl(self.revoke_statement()?)),
+            List => Ok(Statement::AccessControl(self.list_statement()?)),
             Describe | Desc => Ok(Statement::Describe(self.describe_statement()?)),
             Add if self.la(2) == TokenKind::Keyword(Identity) => {
                 Err(self.unsupported("ADD IDENTITY"))

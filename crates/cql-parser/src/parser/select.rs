@@ -287,12 +287,19 @@ impl Parser<'_> {
     }
 
     /// The `(selectionTypeHint)=>` predicate. Like ANTLR it parses the whole
-    /// hinted group; hint checks nested inside that speculation only look at
-    /// the first token after `)`, which keeps the cost linear (times the
-    /// nesting limit) instead of exponential in the number of nested hints.
+    /// hinted group; hint checks nested inside that speculation look at the
+    /// tokens after `)` only, which keeps the cost linear (times the nesting
+    /// limit) instead of exponential in the number of nested hints. Those
+    /// tokens must start a selection group, and a `[` must not hold a range
+    /// at its top level: `[0..]` is no list, so in `(int) (a)[0..]` the `(a)`
+    /// is a nested selector with a slice modifier, not a hint of type `a`
+    /// (as ANTLR's full predicate finds).
     fn looks_like_selection_type_hint(&mut self) -> bool {
         if self.hint_speculation > 0 {
-            return self.looks_like_type_hint(at_selection_group_start);
+            return self.looks_like_type_hint(|p| {
+                at_selection_group_start(p)
+                    && !(p.la(1) == TokenKind::LBracket && p.bracket_holds_range())
+            });
         }
         self.hint_speculation += 1;
         let ok = self.speculate(|p| {
@@ -303,6 +310,28 @@ impl Parser<'_> {
         });
         self.hint_speculation -= 1;
         ok
+    }
+
+    /// Whether the `[` at the current token holds a `..` outside nested brackets,
+    /// parentheses and braces (scanning to its closing `]`).
+    fn bracket_holds_range(&mut self) -> bool {
+        let mut depth = 0usize;
+        let mut k = 1;
+        loop {
+            match self.la(k) {
+                TokenKind::LBracket | TokenKind::LParen | TokenKind::LBrace => depth += 1,
+                TokenKind::RBracket | TokenKind::RParen | TokenKind::RBrace => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return false;
+                    }
+                }
+                TokenKind::Range if depth == 1 => return true,
+                TokenKind::Eof => return false,
+                _ => {}
+            }
+            k += 1;
+        }
     }
 
     /// `'(' comparatorType ')' selectionGroupWithoutField`.

@@ -286,7 +286,7 @@ impl Parser<'_> {
     }
 
     /// `allowedFunctionName`.
-    fn allowed_function_name(&mut self) -> PResult<Identifier> {
+    pub(crate) fn allowed_function_name(&mut self) -> PResult<Identifier> {
         let tok = self.lt(1);
         if is_function_name(tok.kind) {
             self.advance();
