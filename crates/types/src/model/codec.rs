@@ -104,6 +104,13 @@ impl Reader {
     }
 
     fn uvarint(&mut self, what: &'static str) -> Result<u64, CodecError> {
+        // One byte: most lengths, counts and flags.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b & 0x80 == 0 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let b = self.u8(what)?;
@@ -441,15 +448,50 @@ fn get_row_body(r: &mut Reader, clustering: Clustering) -> Result<Row, CodecErro
 
 const PARTITION_HAS_DELETION: u8 = 1;
 const PARTITION_HAS_STATIC: u8 = 2;
+const PARTITION_HAS_ROW_INDEX: u8 = 4;
 
 /// Encodes a canonical partition, appending to `buf`.
 pub fn encode_partition(buf: &mut BytesMut, p: &Partition) {
+    encode_partition_with_index(buf, p, None);
+}
+
+/// [`encode_partition`] with a row index when the rows take at least two intervals of
+/// `interval_bytes`: the clustering, ordinal and offset of the first row after every
+/// `interval_bytes` of encoded rows, so that [`decode_partition_slices`] can start near a
+/// slice instead of stepping over every row before it (SSTables use this; a partition too
+/// small for an index is encoded exactly as by [`encode_partition`]).
+pub fn encode_partition_indexed(buf: &mut BytesMut, p: &Partition, interval_bytes: usize) {
+    encode_partition_with_index(buf, p, Some(interval_bytes.max(1)));
+}
+
+fn encode_partition_with_index(buf: &mut BytesMut, p: &Partition, interval_bytes: Option<usize>) {
+    // The rows first, aside, when an index may be written: its entries need their offsets.
+    let indexed = interval_bytes.and_then(|interval| {
+        let mut rows = BytesMut::new();
+        let mut index = BytesMut::new();
+        let mut entries = 0u64;
+        let mut next_entry_at = interval;
+        for (ordinal, row) in p.rows.iter().enumerate() {
+            if ordinal > 0 && rows.len() >= next_entry_at {
+                put_uvarint(&mut index, ordinal as u64);
+                put_uvarint(&mut index, rows.len() as u64);
+                put_clustering_inner(&mut index, &row.clustering);
+                entries += 1;
+                next_entry_at = rows.len() + interval;
+            }
+            put_row(&mut rows, row);
+        }
+        (entries >= 2).then_some((entries, index, rows))
+    });
     let mut flags = 0;
     if !p.deletion.is_live() {
         flags |= PARTITION_HAS_DELETION;
     }
     if p.static_row.is_some() {
         flags |= PARTITION_HAS_STATIC;
+    }
+    if indexed.is_some() {
+        flags |= PARTITION_HAS_ROW_INDEX;
     }
     buf.put_u8(flags);
     if !p.deletion.is_live() {
@@ -466,14 +508,80 @@ pub fn encode_partition(buf: &mut BytesMut, p: &Partition) {
         put_row(buf, s);
     }
     put_uvarint(buf, p.rows.len() as u64);
-    for row in &p.rows {
-        put_row(buf, row);
+    match indexed {
+        Some((entries, index, rows)) => {
+            let mut head = BytesMut::new();
+            put_uvarint(&mut head, entries);
+            put_uvarint(buf, (head.len() + index.len()) as u64);
+            buf.put_slice(&head);
+            buf.put_slice(&index);
+            buf.put_slice(&rows);
+        }
+        None => {
+            for row in &p.rows {
+                put_row(buf, row);
+            }
+        }
     }
 }
 
+/// One entry of a partition's row index.
+struct RowIndexEntry {
+    /// Position of the row among the partition's rows.
+    ordinal: usize,
+    /// Offset of the row's encoding from the start of the rows.
+    offset: usize,
+    clustering: Clustering,
+}
+
+/// Reads the row index in front of the rows (flag [`PARTITION_HAS_ROW_INDEX`]): its bytes
+/// when `parse` is false (stepped over), else its entries, checked to be increasing in
+/// ordinal, offset and clustering and to point inside the `rows` rows that follow.
+fn get_row_index(
+    r: &mut Reader,
+    cmp: &ClusteringComparator,
+    rows: usize,
+    parse: bool,
+) -> Result<Vec<RowIndexEntry>, CodecError> {
+    let index = r.bytes("row index")?;
+    if !parse {
+        return Ok(Vec::new());
+    }
+    let rows_bytes = r.remaining();
+    let mut ir = Reader { buf: index, pos: 0 };
+    let n = ir.count("row index entry count")?;
+    let mut entries: Vec<RowIndexEntry> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let ordinal = ir.uvarint("row index ordinal")?;
+        let offset = ir.uvarint("row index offset")?;
+        let clustering = get_clustering(&mut ir)?;
+        let in_order = entries.last().is_none_or(|last| {
+            (last.ordinal as u64) < ordinal
+                && (last.offset as u64) < offset
+                && cmp.compare(&last.clustering, &clustering).is_lt()
+        });
+        if !in_order || ordinal == 0 || ordinal >= rows as u64 || offset >= rows_bytes as u64 {
+            return Err(invalid("row index", "entries out of order or out of range"));
+        }
+        entries.push(RowIndexEntry {
+            ordinal: ordinal as usize,
+            offset: offset as usize,
+            clustering,
+        });
+    }
+    if ir.remaining() != 0 {
+        return Err(invalid("row index", "trailing bytes"));
+    }
+    Ok(entries)
+}
+
 fn get_partition(r: &mut Reader, cmp: &ClusteringComparator) -> Result<Partition, CodecError> {
-    let (deletion, range_tombstones, static_row) = get_partition_head(r, cmp)?;
+    let (deletion, range_tombstones, static_row, has_index) = get_partition_head(r, cmp)?;
     let m = r.count("row count")?;
+    if has_index {
+        // Every row is read: the index is not needed.
+        get_row_index(r, cmp, m, false)?;
+    }
     let mut rows: Vec<Row> = Vec::with_capacity(m);
     for _ in 0..m {
         let row = get_row(r)?;
@@ -492,13 +600,15 @@ fn get_partition(r: &mut Reader, cmp: &ClusteringComparator) -> Result<Partition
     })
 }
 
-/// What precedes a partition's rows: its deletion, range tombstones and static row.
+/// What precedes a partition's rows: its deletion, range tombstones and static row, and
+/// whether a row index follows the row count.
+#[allow(clippy::type_complexity)]
 fn get_partition_head(
     r: &mut Reader,
     cmp: &ClusteringComparator,
-) -> Result<(DeletionTime, RangeTombstoneList, Option<Row>), CodecError> {
+) -> Result<(DeletionTime, RangeTombstoneList, Option<Row>, bool), CodecError> {
     let flags = r.u8("partition flags")?;
-    if flags & !(PARTITION_HAS_DELETION | PARTITION_HAS_STATIC) != 0 {
+    if flags & !(PARTITION_HAS_DELETION | PARTITION_HAS_STATIC | PARTITION_HAS_ROW_INDEX) != 0 {
         return Err(invalid(
             "partition flags",
             format!("unknown flags {flags:#x}"),
@@ -544,7 +654,12 @@ fn get_partition_head(
     } else {
         None
     };
-    Ok((deletion, range_tombstones, static_row))
+    Ok((
+        deletion,
+        range_tombstones,
+        static_row,
+        flags & PARTITION_HAS_ROW_INDEX != 0,
+    ))
 }
 
 /// Decodes a partition encoded by [`encode_partition`], checking that rows and range
@@ -573,7 +688,7 @@ pub fn decode_partition_slices(
     slices: &[Slice],
 ) -> Result<Partition, CodecError> {
     let mut r = Reader { buf: bytes, pos: 0 };
-    let (deletion, all_range_tombstones, static_row) = get_partition_head(&mut r, cmp)?;
+    let (deletion, all_range_tombstones, static_row, has_index) = get_partition_head(&mut r, cmp)?;
     let range_tombstones = all_range_tombstones.restricted_to_slices(cmp, slices);
     // With the slices in order (what the read path passes), one cursor walks them alongside
     // the rows; otherwise every row is checked against every slice.
@@ -582,6 +697,15 @@ pub fn decode_partition_slices(
         .all(|w| cmp.compare_cuts(&w[0].end, &w[1].start) != Ordering::Greater);
     let mut next_slice = 0;
     let m = r.count("row count")?;
+    // The row index is only worth parsing to jump ahead, which needs sorted slices.
+    let index = if has_index {
+        get_row_index(&mut r, cmp, m, sorted && !slices.is_empty())?
+    } else {
+        Vec::new()
+    };
+    let rows_start = r.pos;
+    // The slice a jump ahead was last tried for.
+    let mut jump_tried_for = usize::MAX;
     let mut rows: Vec<Row> = Vec::new();
     // `current` is decoded into in place; after a row stepped over, it is swapped into
     // `skipped` (the clustering the next row must follow), so stepping over rows reuses two
@@ -589,7 +713,24 @@ pub fn decode_partition_slices(
     let mut current = Clustering(Vec::new());
     let mut skipped = Clustering(Vec::new());
     let mut last_was_skipped = false;
-    for _ in 0..m {
+    let mut ordinal = 0;
+    while ordinal < m {
+        if !index.is_empty() && next_slice < slices.len() && jump_tried_for != next_slice {
+            // Every row before the last index entry that precedes the slice's start is
+            // outside the slices (earlier slices ended before the current row): go there.
+            jump_tried_for = next_slice;
+            let start = &slices[next_slice].start;
+            let before = index.partition_point(|e| {
+                cmp.compare_cut_to_clustering(start, &e.clustering) == Ordering::Greater
+            });
+            if let Some(entry) = before.checked_sub(1).and_then(|i| index.get(i)) {
+                if entry.ordinal > ordinal {
+                    ordinal = entry.ordinal;
+                    r.pos = rows_start + entry.offset;
+                }
+            }
+        }
+        ordinal += 1;
         get_clustering_into(&mut r, &mut current.0)?;
         let previous = if last_was_skipped {
             Some(&skipped)

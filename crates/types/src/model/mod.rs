@@ -21,8 +21,8 @@ pub use clustering::{
 };
 pub use codec::{
     decode_clustering, decode_mutation, decode_partition, decode_partition_slices,
-    encode_clustering, encode_mutation, encode_partition, CodecError, DecodedMutation,
-    MUTATION_FORMAT_VERSION,
+    encode_clustering, encode_mutation, encode_partition, encode_partition_indexed, CodecError,
+    DecodedMutation, MUTATION_FORMAT_VERSION,
 };
 pub use deletion::{DeletionTime, LivenessInfo};
 pub use partition::{Mutation, Partition, PartitionStats, PartitionUpdate, PurgePolicy, TableId};
