@@ -465,24 +465,27 @@ pub fn encode_partition_indexed(buf: &mut BytesMut, p: &Partition, interval_byte
 }
 
 fn encode_partition_with_index(buf: &mut BytesMut, p: &Partition, interval_bytes: Option<usize>) {
-    // The rows first, aside, when an index may be written: its entries need their offsets.
-    let indexed = interval_bytes.and_then(|interval| {
-        let mut rows = BytesMut::new();
-        let mut index = BytesMut::new();
-        let mut entries = 0u64;
-        let mut next_entry_at = interval;
-        for (ordinal, row) in p.rows.iter().enumerate() {
-            if ordinal > 0 && rows.len() >= next_entry_at {
-                put_uvarint(&mut index, ordinal as u64);
-                put_uvarint(&mut index, rows.len() as u64);
-                put_clustering_inner(&mut index, &row.clustering);
-                entries += 1;
-                next_entry_at = rows.len() + interval;
+    // The rows first, aside, when an index may be written (its entries need their offsets;
+    // two entries need at least three rows).
+    let indexed = interval_bytes
+        .filter(|_| p.rows.len() >= 3)
+        .map(|interval| {
+            let mut rows = BytesMut::new();
+            let mut index = BytesMut::new();
+            let mut entries = 0u64;
+            let mut next_entry_at = interval;
+            for (ordinal, row) in p.rows.iter().enumerate() {
+                if ordinal > 0 && rows.len() >= next_entry_at {
+                    put_uvarint(&mut index, ordinal as u64);
+                    put_uvarint(&mut index, rows.len() as u64);
+                    put_clustering_inner(&mut index, &row.clustering);
+                    entries += 1;
+                    next_entry_at = rows.len() + interval;
+                }
+                put_row(&mut rows, row);
             }
-            put_row(&mut rows, row);
-        }
-        (entries >= 2).then_some((entries, index, rows))
-    });
+            (entries, index, rows)
+        });
     let mut flags = 0;
     if !p.deletion.is_live() {
         flags |= PARTITION_HAS_DELETION;
@@ -490,7 +493,10 @@ fn encode_partition_with_index(buf: &mut BytesMut, p: &Partition, interval_bytes
     if p.static_row.is_some() {
         flags |= PARTITION_HAS_STATIC;
     }
-    if indexed.is_some() {
+    let has_index = indexed
+        .as_ref()
+        .is_some_and(|(entries, _, _)| *entries >= 2);
+    if has_index {
         flags |= PARTITION_HAS_ROW_INDEX;
     }
     buf.put_u8(flags);
@@ -509,7 +515,7 @@ fn encode_partition_with_index(buf: &mut BytesMut, p: &Partition, interval_bytes
     }
     put_uvarint(buf, p.rows.len() as u64);
     match indexed {
-        Some((entries, index, rows)) => {
+        Some((entries, index, rows)) if has_index => {
             let mut head = BytesMut::new();
             put_uvarint(&mut head, entries);
             put_uvarint(buf, (head.len() + index.len()) as u64);
@@ -517,6 +523,8 @@ fn encode_partition_with_index(buf: &mut BytesMut, p: &Partition, interval_bytes
             buf.put_slice(&index);
             buf.put_slice(&rows);
         }
+        // Encoded aside, but too narrow for an index.
+        Some((_, _, rows)) => buf.put_slice(&rows),
         None => {
             for row in &p.rows {
                 put_row(buf, row);
