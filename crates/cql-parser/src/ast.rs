@@ -1354,6 +1354,22 @@ pub enum AccessControlStatement {
         /// Revokee.
         revokee: Identifier,
     },
+    /// `ADD IDENTITY [IF NOT EXISTS] identity TO ROLE role` (names as written).
+    AddIdentity {
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// Identity.
+        identity: String,
+        /// Role.
+        role: String,
+    },
+    /// `DROP IDENTITY [IF EXISTS] identity`.
+    DropIdentity {
+        /// `IF EXISTS`.
+        if_exists: bool,
+        /// Identity.
+        identity: String,
+    },
 }
 
 /// `CREATE [OR REPLACE] FUNCTION`.
@@ -1685,6 +1701,8 @@ impl Statement {
                 AccessControlStatement::ListPermissions { .. } => "LIST PERMISSIONS",
                 AccessControlStatement::GrantRole { .. } => "GRANT ROLE",
                 AccessControlStatement::RevokeRole { .. } => "REVOKE ROLE",
+                AccessControlStatement::AddIdentity { .. } => "ADD IDENTITY",
+                AccessControlStatement::DropIdentity { .. } => "DROP IDENTITY",
             },
             Statement::CreateFunction(_) => "CREATE FUNCTION",
             Statement::CreateAggregate(_) => "CREATE AGGREGATE",

@@ -1066,6 +1066,23 @@ impl Display for AccessControlStatement {
             A::RevokeRole { role, revokee } => {
                 write!(f, "REVOKE {} FROM {}", RoleName(role), RoleName(revokee))
             }
+            A::AddIdentity {
+                if_not_exists,
+                identity,
+                role,
+            } => {
+                f.write_str("ADD IDENTITY ")?;
+                write_if_not_exists(f, *if_not_exists)?;
+                write!(f, "{} TO ROLE {}", UserName(identity), UserName(role))
+            }
+            A::DropIdentity {
+                if_exists,
+                identity,
+            } => {
+                f.write_str("DROP IDENTITY ")?;
+                write_if_exists(f, *if_exists)?;
+                write!(f, "{}", UserName(identity))
+            }
         }
     }
 }

@@ -86,13 +86,6 @@ pub enum ParseError {
         /// The depth limit.
         limit: usize,
     },
-    /// A valid Cassandra statement kind this server does not implement
-    /// (roles, permissions, functions, triggers, ...).
-    #[error("{statement} statements are not supported")]
-    UnsupportedStatement {
-        /// The statement kind, e.g. `CREATE FUNCTION`.
-        statement: String,
-    },
 }
 
 impl ParseError {
@@ -105,7 +98,7 @@ impl ParseError {
             | ParseError::NoViableAlternative { line, .. }
             | ParseError::MismatchedInput { line, .. }
             | ParseError::TooDeep { line, .. } => Some(*line),
-            ParseError::Invalid { .. } | ParseError::UnsupportedStatement { .. } => None,
+            ParseError::Invalid { .. } => None,
         }
     }
 
@@ -118,7 +111,7 @@ impl ParseError {
             | ParseError::NoViableAlternative { char_position, .. }
             | ParseError::MismatchedInput { char_position, .. }
             | ParseError::TooDeep { char_position, .. } => Some(*char_position),
-            ParseError::Invalid { .. } | ParseError::UnsupportedStatement { .. } => None,
+            ParseError::Invalid { .. } => None,
         }
     }
 }

@@ -130,7 +130,9 @@ pub fn execute_access_control(
         | A::RevokePermissions { .. }
         | A::ListPermissions { .. }
         | A::GrantRole { .. }
-        | A::RevokeRole { .. } => {}
+        | A::RevokeRole { .. }
+        | A::AddIdentity { .. }
+        | A::DropIdentity { .. } => {}
     }
     Err(unauthorized(ANONYMOUS_MESSAGE))
 }

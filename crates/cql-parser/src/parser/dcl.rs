@@ -84,6 +84,52 @@ impl Parser<'_> {
         }
     }
 
+    /// `identity`: `IDENT` or a string literal, as written (a quoted name is refused).
+    fn identity(&mut self) -> PResult<String> {
+        let tok = self.lt(1);
+        match tok.kind {
+            TokenKind::Ident => {
+                self.advance();
+                Ok(self.text(&tok).to_string())
+            }
+            TokenKind::StringLiteral => self.string_literal(),
+            TokenKind::QuotedName => {
+                self.advance();
+                self.recognition_error("Quoted strings are are not supported for identity".into());
+                Ok(self.ident_of(&tok).into_string())
+            }
+            _ => Err(self.no_viable()),
+        }
+    }
+
+    /// `addIdentityStatement`.
+    pub(crate) fn add_identity(&mut self) -> PResult<AccessControlStatement> {
+        self.expect_kw(Kw::Add)?;
+        self.expect_kw(Kw::Identity)?;
+        let if_not_exists = self.if_not_exists_clause()?;
+        let identity = self.identity()?;
+        self.expect_kw(Kw::To)?;
+        self.expect_kw(Kw::Role)?;
+        let role = self.identity()?;
+        Ok(AccessControlStatement::AddIdentity {
+            if_not_exists,
+            identity,
+            role,
+        })
+    }
+
+    /// `dropIdentityStatement`.
+    pub(crate) fn drop_identity(&mut self) -> PResult<AccessControlStatement> {
+        self.expect_kw(Kw::Drop)?;
+        self.expect_kw(Kw::Identity)?;
+        let if_exists = self.if_exists_clause()?;
+        let identity = self.identity()?;
+        Ok(AccessControlStatement::DropIdentity {
+            if_exists,
+            identity,
+        })
+    }
+
     fn boolean(&mut self) -> PResult<bool> {
         let tok = self.expect(TokenKind::Boolean)?;
         Ok(self.text(&tok).eq_ignore_ascii_case("true"))

@@ -575,12 +575,6 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn unsupported(&mut self, statement: &str) -> Fail {
-        Fail::Ready(Box::new(ParseError::UnsupportedStatement {
-            statement: statement.to_string(),
-        }))
-    }
-
     /// `cqlStatement`.
     fn cql_statement(&mut self) -> PResult<Statement> {
         use Kw::*;
@@ -667,7 +661,7 @@ impl<'s> Parser<'s> {
                     Ok(Statement::AccessControl(self.drop_role_or_user()?))
                 }
                 TokenKind::Keyword(Trigger) => Ok(Statement::DropTrigger(self.drop_trigger()?)),
-                TokenKind::Keyword(Identity) => Err(self.unsupported("DROP IDENTITY")),
+                TokenKind::Keyword(Identity) => Ok(Statement::AccessControl(self.drop_identity()?)),
                 _ => Err(self.no_viable_at(2)),
             },
             Grant => Ok(Statement::AccessControl(self.grant_statement()?)),
@@ -675,7 +669,7 @@ impl<'s> Parser<'s> {
             List => Ok(Statement::AccessControl(self.list_statement()?)),
             Describe | Desc => Ok(Statement::Describe(self.describe_statement()?)),
             Add if self.la(2) == TokenKind::Keyword(Identity) => {
-                Err(self.unsupported("ADD IDENTITY"))
+                Ok(Statement::AccessControl(self.add_identity()?))
             }
             _ => Err(self.no_viable()),
         }

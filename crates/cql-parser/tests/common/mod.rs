@@ -289,4 +289,8 @@ pub const VALID: &[&str] = &[
     "CREATE TRIGGER IF NOT EXISTS tr ON ks.t USING 'org.example.Trigger'",
     "DROP TRIGGER tr ON t",
     "DROP TRIGGER IF EXISTS tr ON ks.t",
+    "ADD IDENTITY 'spiffe://test.cassandra.apache.org/unitTest/mtls' TO ROLE 'r1'",
+    "ADD IDENTITY IF NOT EXISTS 'id2' TO ROLE 'R1'",
+    "DROP IDENTITY 'id2'",
+    "DROP IDENTITY IF EXISTS 'id2'",
 ];
