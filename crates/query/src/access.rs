@@ -170,14 +170,10 @@ fn check_role_options(node: &Node, options: &[ast::RoleOption]) -> Result<(), Qu
             _ => {}
         }
     }
-    let datacenters: Vec<&String> = options
-        .iter()
-        .filter_map(|o| match o {
-            ast::RoleOption::AccessToDatacenters(dcs) => Some(dcs),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let datacenters = named_in(options, |o| match o {
+        ast::RoleOption::AccessToDatacenters(dcs) => Some(dcs),
+        _ => None,
+    });
     if !datacenters.is_empty() {
         let known = known_datacenters(node);
         if datacenters.iter().any(|dc| !known.contains(dc.as_str())) {
@@ -188,14 +184,10 @@ fn check_role_options(node: &Node, options: &[ast::RoleOption]) -> Result<(), Qu
         }
     }
     // No CIDR group is defined (Meridian has no CIDR authorizer).
-    let cidr_groups: Vec<&String> = options
-        .iter()
-        .filter_map(|o| match o {
-            ast::RoleOption::AccessFromCidrs(groups) => Some(groups),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let cidr_groups = named_in(options, |o| match o {
+        ast::RoleOption::AccessFromCidrs(groups) => Some(groups),
+        _ => None,
+    });
     if !cidr_groups.is_empty() {
         return Err(QueryError::invalid(format!(
             "Invalid CIDR group(s): [{}]. Available CIDR Groups are: []",
@@ -203,6 +195,14 @@ fn check_role_options(node: &Node, options: &[ast::RoleOption]) -> Result<(), Qu
         )));
     }
     Ok(())
+}
+
+/// Every name of the options `pick` selects (datacenters, CIDR groups), in source order.
+fn named_in<'a>(
+    options: &'a [ast::RoleOption],
+    pick: impl Fn(&'a ast::RoleOption) -> Option<&'a Vec<String>>,
+) -> Vec<&'a String> {
+    options.iter().filter_map(pick).flatten().collect()
 }
 
 /// The datacenters this node knows of (its own and every member's).

@@ -1109,6 +1109,16 @@ fn is_token_function(name: &ast::FunctionName) -> bool {
             .is_none_or(|k| k.as_str() == "system")
 }
 
+/// `token()` takes one argument per partition key column.
+pub(crate) fn check_token_arity(required: usize, provided: usize) -> Result<(), QueryError> {
+    if required == provided {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "Invalid number of arguments in call to function system.token: {required} required but {provided} provided"
+    )))
+}
+
 /// `token(a, b, ...)` as a term (as in `WHERE token(k) > token(1)`): the Murmur3 token of the
 /// partition key made of the arguments, evaluated for the receiver's table's partition key
 /// columns.
@@ -1125,13 +1135,7 @@ fn evaluate_token(
             invalid("The token() function can only be used on a table's partition key")
         })?;
     let pk = table.partition_key_columns();
-    if args.len() != pk.len() {
-        return Err(invalid(format!(
-            "Invalid number of arguments in call to function system.token: {} required but {} provided",
-            pk.len(),
-            args.len()
-        )));
-    }
+    check_token_arity(pk.len(), args.len())?;
     let mut parts: Vec<Bytes> = Vec::with_capacity(pk.len());
     for (arg, col) in args.iter().zip(pk) {
         let spec = receiver.derive(col.name.clone(), col.ty.clone());
@@ -1469,13 +1473,7 @@ pub fn collect_token_bound_receivers(
     match term {
         ast::Term::FunctionCall { name, args } if is_token_function(name) => {
             let pk = table.partition_key_columns();
-            if args.len() != pk.len() {
-                return Err(invalid(format!(
-                    "Invalid number of arguments in call to function system.token: {} required but {} provided",
-                    pk.len(),
-                    args.len()
-                )));
-            }
+            check_token_arity(pk.len(), args.len())?;
             for (i, (arg, column)) in args.iter().zip(pk).enumerate() {
                 let spec = receiver.derive(format!("arg{i}(system.token)"), column.ty.clone());
                 collect_bind_receivers(arg, &spec, out)?;

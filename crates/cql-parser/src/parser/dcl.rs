@@ -106,7 +106,7 @@ impl Parser<'_> {
     pub(crate) fn add_identity(&mut self) -> PResult<AccessControlStatement> {
         self.expect_kw(Kw::Add)?;
         self.expect_kw(Kw::Identity)?;
-        let if_not_exists = self.if_not_exists_clause()?;
+        let if_not_exists = self.if_not_exists()?;
         let identity = self.identity()?;
         self.expect_kw(Kw::To)?;
         self.expect_kw(Kw::Role)?;
@@ -122,7 +122,7 @@ impl Parser<'_> {
     pub(crate) fn drop_identity(&mut self) -> PResult<AccessControlStatement> {
         self.expect_kw(Kw::Drop)?;
         self.expect_kw(Kw::Identity)?;
-        let if_exists = self.if_exists_clause()?;
+        let if_exists = self.if_exists()?;
         let identity = self.identity()?;
         Ok(AccessControlStatement::DropIdentity {
             if_exists,
@@ -271,28 +271,11 @@ impl Parser<'_> {
         Ok((password, superuser))
     }
 
-    fn if_not_exists_clause(&mut self) -> PResult<bool> {
-        if self.eat_kw(Kw::If) {
-            self.expect_kw(Kw::Not)?;
-            self.expect_kw(Kw::Exists)?;
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
-    fn if_exists_clause(&mut self) -> PResult<bool> {
-        if self.eat_kw(Kw::If) {
-            self.expect_kw(Kw::Exists)?;
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
     /// `CREATE ROLE` / `CREATE USER`.
     pub(crate) fn create_role_or_user(&mut self) -> PResult<AccessControlStatement> {
         self.expect_kw(Kw::Create)?;
         if self.eat_kw(Kw::User) {
-            let if_not_exists = self.if_not_exists_clause()?;
+            let if_not_exists = self.if_not_exists()?;
             let name = self.user_name()?;
             let (password, superuser) = self.user_options()?;
             return Ok(AccessControlStatement::CreateUser {
@@ -303,7 +286,7 @@ impl Parser<'_> {
             });
         }
         self.expect_kw(Kw::Role)?;
-        let if_not_exists = self.if_not_exists_clause()?;
+        let if_not_exists = self.if_not_exists()?;
         let name = self.role_name()?;
         let options = self.role_options()?;
         Ok(AccessControlStatement::CreateRole {
@@ -317,7 +300,7 @@ impl Parser<'_> {
     pub(crate) fn alter_role_or_user(&mut self) -> PResult<AccessControlStatement> {
         self.expect_kw(Kw::Alter)?;
         if self.eat_kw(Kw::User) {
-            let if_exists = self.if_exists_clause()?;
+            let if_exists = self.if_exists()?;
             let name = self.user_name()?;
             let (password, superuser) = self.user_options()?;
             return Ok(AccessControlStatement::AlterUser {
@@ -328,7 +311,7 @@ impl Parser<'_> {
             });
         }
         self.expect_kw(Kw::Role)?;
-        let if_exists = self.if_exists_clause()?;
+        let if_exists = self.if_exists()?;
         let name = self.role_name()?;
         let options = self.role_options()?;
         Ok(AccessControlStatement::AlterRole {
@@ -342,12 +325,12 @@ impl Parser<'_> {
     pub(crate) fn drop_role_or_user(&mut self) -> PResult<AccessControlStatement> {
         self.expect_kw(Kw::Drop)?;
         if self.eat_kw(Kw::User) {
-            let if_exists = self.if_exists_clause()?;
+            let if_exists = self.if_exists()?;
             let name = self.user_name()?;
             return Ok(AccessControlStatement::DropUser { if_exists, name });
         }
         self.expect_kw(Kw::Role)?;
-        let if_exists = self.if_exists_clause()?;
+        let if_exists = self.if_exists()?;
         let name = self.role_name()?;
         Ok(AccessControlStatement::DropRole { if_exists, name })
     }
@@ -500,50 +483,50 @@ impl Parser<'_> {
         }
     }
 
-    /// `GRANT` (permissions or a role).
-    pub(crate) fn grant_statement(&mut self) -> PResult<AccessControlStatement> {
+    /// `GRANT` (`grant`: permissions or a role, to a role) or `REVOKE` (from a role).
+    pub(crate) fn grant_or_revoke(&mut self, grant: bool) -> PResult<AccessControlStatement> {
         let permission = self.is_permission_statement();
-        self.expect_kw(Kw::Grant)?;
+        let (verb, preposition) = if grant {
+            (Kw::Grant, Kw::To)
+        } else {
+            (Kw::Revoke, Kw::From)
+        };
+        self.expect_kw(verb)?;
         if permission {
             let permissions = self.permissions()?;
             self.expect_kw(Kw::On)?;
             let resource = self.resource()?;
-            self.expect_kw(Kw::To)?;
+            self.expect_kw(preposition)?;
             let role = self.role_name()?;
             self.filter_permissions(&permissions, &resource);
-            return Ok(AccessControlStatement::GrantPermissions {
-                permissions,
-                resource,
-                role,
+            return Ok(if grant {
+                AccessControlStatement::GrantPermissions {
+                    permissions,
+                    resource,
+                    role,
+                }
+            } else {
+                AccessControlStatement::RevokePermissions {
+                    permissions,
+                    resource,
+                    role,
+                }
             });
         }
         let role = self.role_name()?;
-        self.expect_kw(Kw::To)?;
-        let grantee = self.role_name()?;
-        Ok(AccessControlStatement::GrantRole { role, grantee })
-    }
-
-    /// `REVOKE` (permissions or a role).
-    pub(crate) fn revoke_statement(&mut self) -> PResult<AccessControlStatement> {
-        let permission = self.is_permission_statement();
-        self.expect_kw(Kw::Revoke)?;
-        if permission {
-            let permissions = self.permissions()?;
-            self.expect_kw(Kw::On)?;
-            let resource = self.resource()?;
-            self.expect_kw(Kw::From)?;
-            let role = self.role_name()?;
-            self.filter_permissions(&permissions, &resource);
-            return Ok(AccessControlStatement::RevokePermissions {
-                permissions,
-                resource,
+        self.expect_kw(preposition)?;
+        let other = self.role_name()?;
+        Ok(if grant {
+            AccessControlStatement::GrantRole {
                 role,
-            });
-        }
-        let role = self.role_name()?;
-        self.expect_kw(Kw::From)?;
-        let revokee = self.role_name()?;
-        Ok(AccessControlStatement::RevokeRole { role, revokee })
+                grantee: other,
+            }
+        } else {
+            AccessControlStatement::RevokeRole {
+                role,
+                revokee: other,
+            }
+        })
     }
 
     /// `(OF roleName)? (NORECURSIVE)?`.
@@ -596,7 +579,7 @@ impl Parser<'_> {
     pub(crate) fn create_function(&mut self) -> PResult<CreateFunctionStatement> {
         let or_replace = self.create_or_replace()?;
         self.expect_kw(Kw::Function)?;
-        let if_not_exists = self.if_not_exists_clause()?;
+        let if_not_exists = self.if_not_exists()?;
         let name = self.function_name()?;
         self.expect(TokenKind::LParen)?;
         let mut arguments = Vec::new();
@@ -644,7 +627,7 @@ impl Parser<'_> {
     pub(crate) fn create_aggregate(&mut self) -> PResult<CreateAggregateStatement> {
         let or_replace = self.create_or_replace()?;
         self.expect_kw(Kw::Aggregate)?;
-        let if_not_exists = self.if_not_exists_clause()?;
+        let if_not_exists = self.if_not_exists()?;
         let name = self.function_name()?;
         let arguments = self.type_list()?;
         self.expect_kw(Kw::Sfunc)?;
@@ -682,7 +665,7 @@ impl Parser<'_> {
             self.expect_kw(Kw::Function)?;
             false
         };
-        let if_exists = self.if_exists_clause()?;
+        let if_exists = self.if_exists()?;
         let name = self.function_name()?;
         let arguments = if self.at(TokenKind::LParen) {
             Some(self.type_list()?)
@@ -701,7 +684,7 @@ impl Parser<'_> {
     pub(crate) fn create_trigger(&mut self) -> PResult<CreateTriggerStatement> {
         self.expect_kw(Kw::Create)?;
         self.expect_kw(Kw::Trigger)?;
-        let if_not_exists = self.if_not_exists_clause()?;
+        let if_not_exists = self.if_not_exists()?;
         let name = self.ident()?;
         self.expect_kw(Kw::On)?;
         let table = self.table_name()?;
@@ -719,7 +702,7 @@ impl Parser<'_> {
     pub(crate) fn drop_trigger(&mut self) -> PResult<DropTriggerStatement> {
         self.expect_kw(Kw::Drop)?;
         self.expect_kw(Kw::Trigger)?;
-        let if_exists = self.if_exists_clause()?;
+        let if_exists = self.if_exists()?;
         let name = self.ident()?;
         self.expect_kw(Kw::On)?;
         let table = self.table_name()?;

@@ -14,7 +14,7 @@ use crate::token::{Kw, TokenKind};
 
 impl Parser<'_> {
     /// `(IF NOT EXISTS)?`
-    fn if_not_exists(&mut self) -> PResult<bool> {
+    pub(crate) fn if_not_exists(&mut self) -> PResult<bool> {
         if self.eat_kw(Kw::If) {
             self.expect_kw(Kw::Not)?;
             self.expect_kw(Kw::Exists)?;
@@ -24,7 +24,7 @@ impl Parser<'_> {
     }
 
     /// `(IF EXISTS)?`
-    fn if_exists(&mut self) -> PResult<bool> {
+    pub(crate) fn if_exists(&mut self) -> PResult<bool> {
         if self.eat_kw(Kw::If) {
             self.expect_kw(Kw::Exists)?;
             return Ok(true);

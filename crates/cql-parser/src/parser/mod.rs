@@ -664,8 +664,8 @@ impl<'s> Parser<'s> {
                 TokenKind::Keyword(Identity) => Ok(Statement::AccessControl(self.drop_identity()?)),
                 _ => Err(self.no_viable_at(2)),
             },
-            Grant => Ok(Statement::AccessControl(self.grant_statement()?)),
-            Revoke => Ok(Statement::AccessControl(self.revoke_statement()?)),
+            Grant => Ok(Statement::AccessControl(self.grant_or_revoke(true)?)),
+            Revoke => Ok(Statement::AccessControl(self.grant_or_revoke(false)?)),
             List => Ok(Statement::AccessControl(self.list_statement()?)),
             Describe | Desc => Ok(Statement::Describe(self.describe_statement()?)),
             Add if self.la(2) == TokenKind::Keyword(Identity) => {

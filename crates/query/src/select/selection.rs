@@ -563,13 +563,7 @@ impl Compiler<'_, '_, '_, '_> {
     /// partition key columns read the row's token directly.
     fn token(&mut self, args: &[Selector], in_aggregate: bool) -> Result<Compiled, QueryError> {
         let pk = self.table.partition_key_columns();
-        if args.len() != pk.len() {
-            return Err(invalid(format!(
-                "Invalid number of arguments in call to function system.token: {} required but {} provided",
-                pk.len(),
-                args.len()
-            )));
-        }
+        crate::terms::check_token_arity(pk.len(), args.len())?;
         let own_key = args
             .iter()
             .zip(&pk)
