@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 use meridian_cql_parser::ast;
 
 use crate::context::{Node, Session};
-use crate::ddl::{resolve_type, NO_KEYSPACE_MESSAGE};
+use crate::ddl::{keyspace_or_session, resolve_type};
 use crate::error::QueryError;
 use crate::result::QueryResult;
 
@@ -251,19 +251,6 @@ fn java_hash_set_order<'a>(values: &[&'a String]) -> Vec<&'a str> {
     ordered.into_iter().map(|(_, _, s)| s).collect()
 }
 
-/// The keyspace of a function, aggregate or trigger's table: its own, else the session's.
-fn keyspace_or_session(
-    keyspace: Option<&ast::Identifier>,
-    session: &Session,
-) -> Result<String, QueryError> {
-    match keyspace {
-        Some(ks) => Ok(ks.as_str().to_string()),
-        None => session
-            .keyspace()
-            .ok_or_else(|| QueryError::invalid(NO_KEYSPACE_MESSAGE)),
-    }
-}
-
 /// `AlterSchemaStatement.execute`'s checks: system and virtual keyspaces are not
 /// user-modifiable.
 fn check_modifiable(node: &Node, keyspace: &str) -> Result<(), QueryError> {
@@ -271,11 +258,6 @@ fn check_modifiable(node: &Node, keyspace: &str) -> Result<(), QueryError> {
         &node.schema(),
         keyspace,
     )?)
-}
-
-/// `FunctionName.isNameValid`: `\w+`.
-fn is_valid_function_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A frozen (non-tuple) type is refused where a function takes arguments or state.
@@ -340,7 +322,8 @@ pub fn create_aggregate(
         ));
     }
     let name = s.name.name.as_str();
-    if !is_valid_function_name(name) {
+    // `FunctionName.isNameValid` (`\w+`): the rule of keyspace and table names.
+    if !meridian_schema::ddl::has_valid_name_characters(name) {
         return Err(QueryError::invalid(format!(
             "Aggregate name '{name}' is invalid"
         )));

@@ -357,7 +357,15 @@ pub(crate) fn schema_change(event: &SchemaChangeEvent) -> SchemaChange {
 
 /// The keyspace of a possibly unqualified name: its own, else the session's.
 fn keyspace_of(name: &ast::QualifiedName, session: &Session) -> Result<String, QueryError> {
-    match &name.keyspace {
+    keyspace_or_session(name.keyspace.as_ref(), session)
+}
+
+/// A keyspace written in a statement, else the session's (Cassandra's message without one).
+pub(crate) fn keyspace_or_session(
+    keyspace: Option<&ast::Identifier>,
+    session: &Session,
+) -> Result<String, QueryError> {
+    match keyspace {
         Some(ks) => Ok(ks.as_str().to_string()),
         None => session
             .keyspace()

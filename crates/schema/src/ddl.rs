@@ -311,7 +311,7 @@ fn authorize(keyspace: &str, table: Option<&str>, perm: Permission) -> Result<()
 }
 
 /// Non-empty, and only ASCII letters, digits and underscores.
-fn has_valid_name_characters(name: &str) -> bool {
+pub fn has_valid_name_characters(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 

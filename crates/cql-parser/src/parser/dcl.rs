@@ -11,7 +11,7 @@ use super::{string_literal_value, PResult, Parser};
 use crate::ast::{
     AccessControlStatement, CqlType, CreateAggregateStatement, CreateFunctionStatement,
     CreateTriggerStatement, DropFunctionStatement, DropTriggerStatement, Identifier, Permission,
-    Permissions, Resource, RoleOption, Term, UserPassword,
+    Permissions, Resource, RoleOption, UserPassword,
 };
 use crate::token::{Kw, TokenKind};
 
@@ -144,25 +144,6 @@ impl Parser<'_> {
         }
         self.expect(TokenKind::RBrace)?;
         Ok(out)
-    }
-
-    /// `fullMapLiteral`: `'{' (term ':' term (',' term ':' term)*)? '}'`.
-    fn full_map_literal(&mut self) -> PResult<Vec<(Term, Term)>> {
-        self.expect(TokenKind::LBrace)?;
-        let mut entries = Vec::new();
-        if !self.at(TokenKind::RBrace) {
-            loop {
-                let k = self.term()?;
-                self.expect(TokenKind::Colon)?;
-                let v = self.term()?;
-                entries.push((k, v));
-                if !self.eat(TokenKind::Comma) {
-                    break;
-                }
-            }
-        }
-        self.expect(TokenKind::RBrace)?;
-        Ok(entries)
     }
 
     /// `roleOption`.

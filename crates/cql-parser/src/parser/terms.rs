@@ -535,22 +535,28 @@ impl Parser<'_> {
         Ok(Property { name, value })
     }
 
-    /// `fullMapLiteral`, converted like Cassandra's `convertPropertyMap`.
-    fn property_map(&mut self) -> PResult<PropertyValue> {
+    /// `fullMapLiteral`: `'{' (term ':' term (',' term ':' term)*)? '}'`.
+    pub(crate) fn full_map_literal(&mut self) -> PResult<Vec<(Term, Term)>> {
         self.expect(TokenKind::LBrace)?;
-        let mut raw = Vec::new();
+        let mut entries = Vec::new();
         if !self.at(TokenKind::RBrace) {
             loop {
                 let k = self.term()?;
                 self.expect(TokenKind::Colon)?;
                 let v = self.term()?;
-                raw.push((k, v));
+                entries.push((k, v));
                 if !self.eat(TokenKind::Comma) {
                     break;
                 }
             }
         }
         self.expect(TokenKind::RBrace)?;
+        Ok(entries)
+    }
+
+    /// `fullMapLiteral`, converted like Cassandra's `convertPropertyMap`.
+    fn property_map(&mut self) -> PResult<PropertyValue> {
+        let raw = self.full_map_literal()?;
         let mut entries: Vec<(Constant, Constant)> = Vec::with_capacity(raw.len());
         for (k, v) in raw {
             let key = match k {
